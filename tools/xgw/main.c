@@ -1,0 +1,2 @@
+/* placeholder: replaced by the foundation work (argument parsing and dispatch) */
+int main(void) { return 2; }
