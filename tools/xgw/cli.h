@@ -36,7 +36,8 @@ extern const struct cli_command cli_cmds_ops[];     /* cmd_ops.c: metrics health
 void cli_print_error(const struct xgw_error *err);
 /* Print {"error":{"kind":"USAGE","message":...}} on stderr and return CLI_USAGE. */
 int cli_usage_error(const char *fmt, ...) XGW_PRINTF(1, 2);
-/* Open the gateway for c (exits through the returned NULL with the error printed). */
+/* Open the gateway for c; on failure prints the error and returns NULL.
+ * (Implemented in cmd_request.c.) */
 struct xgw_gateway *cli_open(struct cli *c, bool no_network);
 
 #endif
