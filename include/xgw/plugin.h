@@ -295,6 +295,17 @@ struct xgw_plugin {
      * balance, position, ws ack, pong, reauth). Records of a subscription's
      * channel carry its symbol. Unknown-but-valid frames emit nothing. */
     int (*ws_parse)(void *self, const char *frame, size_t len, struct xgw_sink *out, struct xgw_error *err);
+
+    /* --- Appended members (read only when struct_size covers them) --- */
+
+    /* Optional (NULL = every public subscription may share a connection).
+     * Exchanges that split streams over several paths of one host (Binance
+     * since 2026: /public for book and best bid/ask, /market for trades and
+     * tickers) write the route a public subscription needs into out, as a
+     * path prefix put between the WS base URL and ws_path's result
+     * ("/public"), or leave out empty. Subscriptions whose routes differ
+     * never share a connection. */
+    int (*ws_route)(void *self, const struct xgw_ws_sub *sub, struct xgw_buf *out, struct xgw_error *err);
 };
 
 typedef const struct xgw_plugin *(*xgw_plugin_entry_fn)(void);
