@@ -62,6 +62,12 @@ struct xgw__inst_cfg {
     /* plugin-specific keys (validated by bind_plugin) */
     struct xgw__kv *extras;
     size_t n_extras;
+
+    /* Every core key as written in the section, in file order, with its
+     * line (value NULL for secrets): for xgw__config_line/xgw__config_get. */
+    struct xgw__kv *given;
+    size_t n_given;
+    const struct xgw_plugin *bound; /* set by xgw__config_bind_plugin */
 };
 
 struct xgw__config {
@@ -91,6 +97,11 @@ int xgw__config_bind_plugin(const struct xgw__config *cfg, struct xgw__inst_cfg 
 /* Value of any key of an instance as text (core keys and extras, defaults
  * applied), or NULL. Used for core->cfg(). */
 const char *xgw__config_get(const struct xgw__inst_cfg *inst, const char *key);
+
+/* Line of key in the instance's section (core key or extra), or the line of
+ * the section header when the key was not written. For errors of later
+ * modules that concern a configured value. */
+int xgw__config_line(const struct xgw__inst_cfg *inst, const char *key);
 
 /* Every core key, for --help and the README. */
 struct xgw__cfg_doc {

@@ -10,6 +10,7 @@ pkgs=(
   libwebsockets-dev libuv1-dev libcjson-dev libinih-dev libcmocka-dev
   libsecp256k1-dev libmsgpack-dev
   python3 binutils
+  nghttp2-server prometheus
 )
 
 missing=()

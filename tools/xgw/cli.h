@@ -30,7 +30,8 @@ struct cli_command {
 /* Commands are collected from each cmd_*.c through these tables (NULL-name terminated). */
 extern const struct cli_command cli_cmds_check[];   /* cmd_check.c: check */
 extern const struct cli_command cli_cmds_request[]; /* cmd_request.c: time markets ticker depth balances positions order orders */
-extern const struct cli_command cli_cmds_ops[];     /* cmd_ops.c: metrics health (later: serve, stream) */
+extern const struct cli_command cli_cmds_ops[];     /* cmd_ops.c: metrics */
+extern const struct cli_command cli_cmds_stream[];  /* cmd_stream.c: stream */
 
 /* Print {"error":{...}} for err on stderr (CONFIG errors with file/line/key). */
 void cli_print_error(const struct xgw_error *err);

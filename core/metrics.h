@@ -1,0 +1,80 @@
+/*
+ * core/metrics.h — counters and latency histograms kept by the core for
+ * every exchange instance and endpoint, and their JSON / Prometheus text
+ * rendering (internal).
+ *
+ * Threading: the loop thread writes most counters, submitters on any thread
+ * write the gateway-level ones, and xgw_metrics() reads from any thread.
+ * Every cell is a relaxed atomic: a snapshot is not a consistent cut across
+ * cells, which Prometheus semantics do not require.
+ *
+ * Latency is kept in fixed log-spaced buckets (1-2.5-5 per decade, 100 us
+ * to 30 s, plus +Inf) so p50/p90/p99 are derivable from the buckets and the
+ * maximum is kept exactly.
+ */
+#ifndef XGW_CORE_METRICS_H
+#define XGW_CORE_METRICS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "xgw/xgw.h"
+
+#define XGW__LAT_BUCKETS 19 /* 18 finite upper bounds + +Inf */
+extern const int64_t xgw__lat_bounds_us[XGW__LAT_BUCKETS - 1];
+
+struct xgw__op_metrics {
+    atomic_uint_fast64_t by_outcome[XGW_ERR__COUNT]; /* index: enum xgw_err_kind, XGW_OK = success */
+    atomic_uint_fast64_t lat_bucket[XGW__LAT_BUCKETS]; /* not cumulative */
+    atomic_uint_fast64_t lat_sum_us, lat_count, lat_max_us;
+};
+
+/* One endpoint of one instance (or the pseudo endpoint "none" for calls
+ * that failed before an endpoint was chosen). */
+struct xgw__ep_metrics {
+    const char *exchange; /* borrowed, outlive the metrics */
+    const char *endpoint;
+    struct xgw__op_metrics ops[XGW_OP__COUNT];
+    atomic_uint_fast64_t bytes_in, bytes_out;
+    atomic_uint_fast64_t conn_opened, conn_reused, conn_closed;
+};
+
+struct xgw__inst_metrics {
+    atomic_int_fast64_t inflight; /* accepted by xgw_call, callback not yet run */
+    atomic_uint_fast64_t markets_loads;
+};
+
+struct xgw__gw_metrics {
+    int64_t started_ms;
+    atomic_uint_fast64_t calls_submitted, calls_completed, calls_cancelled, calls_refused;
+};
+
+void xgw__ep_metrics_init(struct xgw__ep_metrics *m, const char *exchange, const char *endpoint);
+
+/* One finished request: outcome kind and latency (microseconds, < 0 = no
+ * latency to record, e.g. failed before sending). Loop thread. */
+void xgw__metrics_request(struct xgw__ep_metrics *m, enum xgw_op op, int kind, int64_t latency_us);
+
+static inline void xgw__metric_add(atomic_uint_fast64_t *c, uint64_t n)
+{
+    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+/* What xgw__metrics_render walks: per instance, its gauges and endpoints. */
+struct xgw__metrics_inst {
+    const char *exchange;
+    const struct xgw__inst_metrics *m;
+    const struct xgw__ep_metrics *const *eps;
+    size_t n_eps;
+};
+
+/* Render everything into a malloc'd NUL-terminated string. 0 or
+ * XGW_ERR_INTERNAL. Any thread. */
+int xgw__metrics_render(const struct xgw__gw_metrics *g, const struct xgw__metrics_inst *insts, size_t n,
+                        enum xgw_metrics_format fmt, char **out);
+
+/* Quantile q (0..1) of one op's latency in microseconds, from the buckets
+ * (the bucket's upper bound, clamped to the exact max); 0 when empty. */
+int64_t xgw__metrics_quantile_us(const struct xgw__op_metrics *m, double q);
+
+#endif

@@ -1,0 +1,475 @@
+/*
+ * test_stream_binance.c — managed streams (core/stream.c, core/ws.c)
+ * against the mock exchange's Binance WebSocket on loopback, through the
+ * real binance.so plugin and the public API (xgw/stream.h).
+ *
+ * Covered: subscribe + receive (ticker, trades, book; two symbols) with
+ * values checked; connection drops every 2 s → every subscription comes
+ * back each time with a gap event and nothing is subscribed twice (the
+ * mock counts SUBSCRIBE messages per connection); a stalled connection is
+ * recycled within ws_stale_s + backoff; an injected sequence gap → the book
+ * resyncs from a new snapshot and equals the mock's book.
+ */
+#define _DEFAULT_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "stream.h"
+#include "tu_mockex.h"
+#include "tu_proc.h"
+#include "xgw/stream.h"
+#include "xgw/xgw.h"
+
+static const char *const KEY = "dbefbc809e3e83c283a984c3a1459732ea7db1360ca80c5c2c8867408d28cc83";
+static const char *const SECRET = "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9";
+
+struct rec {
+    pthread_mutex_t mu;
+    long tickers[2], trades[2], books[2], gaps, states, bad, orders;
+    char last_client_id[80];
+    long after_gap[2]; /* data events since the last gap event */
+    int64_t last_seq;
+    struct xgw_level bids[20], asks[20];
+    size_t nb, na;
+    bool seq_went_back;
+};
+
+static int sym_ix(const char *s) { return !strcmp(s, "BTCUSDT") ? 0 : !strcmp(s, "ETHUSDT") ? 1 : -1; }
+
+static void on_ev(void *user, const struct xgw_event *ev)
+{
+    struct rec *r = user;
+    pthread_mutex_lock(&r->mu);
+    int i = ev->symbol ? sym_ix(ev->symbol) : -1;
+    switch (ev->type) {
+    case XGW_EV_TICKER:
+        if (i < 0 || xgw_dec_is_none(ev->ticker->bid) || xgw_dec_is_none(ev->ticker->ask) ||
+            xgw_dec_cmp(ev->ticker->bid, ev->ticker->ask) >= 0 || ev->recv_ts_ms <= 0)
+            r->bad++;
+        else
+            r->tickers[i]++, r->after_gap[i]++;
+        break;
+    case XGW_EV_TRADE:
+        if (i < 0 || xgw_dec_sign(ev->trade->price) <= 0 || xgw_dec_sign(ev->trade->qty) <= 0 ||
+            !ev->trade->trade_id[0])
+            r->bad++;
+        else
+            r->trades[i]++;
+        break;
+    case XGW_EV_BOOK: {
+        bool ok = i >= 0 && ev->n_bids > 0 && ev->n_asks > 0 && ev->n_bids <= 20 && ev->n_asks <= 20 &&
+                  xgw_dec_cmp(ev->bids[0].price, ev->asks[0].price) < 0;
+        for (size_t k = 1; ok && k < ev->n_bids; k++)
+            ok = xgw_dec_cmp(ev->bids[k - 1].price, ev->bids[k].price) > 0;
+        for (size_t k = 1; ok && k < ev->n_asks; k++)
+            ok = xgw_dec_cmp(ev->asks[k - 1].price, ev->asks[k].price) < 0;
+        if (!ok) {
+            r->bad++;
+            break;
+        }
+        r->books[i]++;
+        if (i == 0) {
+            if (ev->seq < r->last_seq)
+                r->seq_went_back = true;
+            r->last_seq = ev->seq;
+            r->nb = ev->n_bids;
+            r->na = ev->n_asks;
+            memcpy(r->bids, ev->bids, ev->n_bids * sizeof *ev->bids);
+            memcpy(r->asks, ev->asks, ev->n_asks * sizeof *ev->asks);
+        }
+        break;
+    }
+    case XGW_EV_GAP:
+        if (ev->gap_from_ms <= 0 || ev->gap_to_ms < ev->gap_from_ms || !ev->reason)
+            r->bad++;
+        r->gaps++;
+        r->after_gap[0] = r->after_gap[1] = 0;
+        break;
+    case XGW_EV_STATE:
+        r->states++;
+        break;
+    case XGW_EV_ORDER:
+        r->orders++;
+        snprintf(r->last_client_id, sizeof r->last_client_id, "%s", ev->order->client_id);
+        break;
+    case XGW_EV_BALANCE:
+    case XGW_EV_POSITION:
+        break;
+    default:
+        r->bad++;
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+struct fx {
+    struct tu_mockex mx;
+    char dir[128];
+    char cfg[512];
+    struct xgw_gateway *gw;
+    struct xgw_exchange *ex;
+    struct rec r;
+};
+
+static int setup_with(void **state, const char *stale_s, const char *lk_ttl_ms)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    pthread_mutex_init(&f->r.mu, NULL);
+    const char *args[] = {"--tick-ms", "100", "--listenkey-ttl-ms", lk_ttl_ms, NULL};
+    if (tu_mockex_start(&f->mx, args) != 0) {
+        free(f);
+        return -1;
+    }
+    if (tu_mkdtemp(f->dir, sizeof f->dir) != 0)
+        return -1;
+    char ini[4096];
+    snprintf(ini, sizeof ini,
+             "[gateway]\nplugin_dir = %s\nlog_level = warn\n\n"
+             "[exchange.bn]\nplugin = binance\nrest_endpoints = https://127.0.0.1:%d\n"
+             "ws_endpoints = wss://localhost:%d\nca_file = %s\napi_key = %s\napi_secret = %s\n"
+             "ws_routed = false\nws_reconnect_initial_ms = 100\nws_reconnect_max_ms = 1000\n"
+             "ws_stale_s = %s\nwarmup = false\n",
+             getenv("XGW_PLUGIN_DIR"), f->mx.ports[0], f->mx.ports[0], f->mx.cert, KEY, SECRET, stale_s);
+    char *p = tu_write_file(f->dir, "s.ini", ini, (size_t)-1, 0600);
+    if (!p)
+        return -1;
+    snprintf(f->cfg, sizeof f->cfg, "%s", p);
+    free(p);
+    struct xgw_error err;
+    f->gw = xgw_open(f->cfg, NULL, &err);
+    if (!f->gw) {
+        fprintf(stderr, "xgw_open: %s\n", err.message);
+        tu_mockex_stop(&f->mx);
+        return -1;
+    }
+    f->ex = xgw_exchange_find(f->gw, "bn");
+    if (xgw_start(f->gw, &err) != 0)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int setup(void **state) { return setup_with(state, "2", "3600000"); }
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    xgw_close(f->gw);
+    tu_mockex_stop(&f->mx);
+    tu_rm_rf(f->dir);
+    pthread_mutex_destroy(&f->r.mu);
+    free(f);
+    return 0;
+}
+
+static long snap(struct rec *r, const long *v)
+{
+    pthread_mutex_lock(&r->mu);
+    long x = *v;
+    pthread_mutex_unlock(&r->mu);
+    return x;
+}
+
+/* Wait until every counter in v[0..n) reaches at least min (relative to
+ * base when given), polling; false on timeout. */
+static bool wait_counts(struct rec *r, long *const *v, size_t n, long min, int ms)
+{
+    for (int waited = 0; waited <= ms; waited += 20) {
+        bool ok = true;
+        for (size_t i = 0; i < n && ok; i++)
+            ok = snap(r, v[i]) >= min;
+        if (ok)
+            return true;
+        usleep(20000);
+    }
+    return false;
+}
+
+static struct xgw_sub *sub(struct fx *f, enum xgw_channel ch, uint32_t depth)
+{
+    const char *syms[] = {"BTCUSDT", "ETHUSDT"};
+    struct xgw_sub *s = NULL;
+    struct xgw_error err;
+    int rc = xgw_subscribe(f->ex, ch, syms, 2, depth, on_ev, &f->r, &s, &err);
+    if (rc != 0)
+        fprintf(stderr, "subscribe: %s\n", err.message);
+    assert_int_equal(rc, 0);
+    assert_non_null(s);
+    return s;
+}
+
+static long mock_counter(struct fx *f, const char *name)
+{
+    return (long)tu_mockex_state_num(&f->mx, "counters", "binance", name);
+}
+
+static void test_subscribe_receive(void **state)
+{
+    struct fx *f = *state;
+    struct xgw_sub *s1 = sub(f, XGW_CH_TICKER, 0);
+    struct xgw_sub *s2 = sub(f, XGW_CH_TRADES, 0);
+    struct xgw_sub *s3 = sub(f, XGW_CH_BOOK, 10);
+    struct rec *r = &f->r;
+    long *all[] = {&r->tickers[0], &r->tickers[1], &r->trades[0], &r->trades[1], &r->books[0], &r->books[1]};
+    assert_true(wait_counts(r, all, 6, 3, 15000));
+    assert_int_equal(snap(r, &r->bad), 0);
+    struct xgw_sub_stats st;
+    assert_int_equal(xgw_sub_stats(s3, &st), 0);
+    assert_int_equal(st.state, XGW_SUB_LIVE);
+    assert_true(st.events >= 3);
+    /* depth 10 was asked: never more */
+    pthread_mutex_lock(&r->mu);
+    assert_true(r->nb <= 10 && r->na <= 10);
+    pthread_mutex_unlock(&r->mu);
+    /* all three subscriptions share one connection (unrouted Binance) */
+    assert_int_equal(mock_counter(f, "ws_connections"), 1);
+    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
+    assert_non_null(m);
+    assert_int_equal(atomic_load(&m->connections), 1);
+    assert_true(atomic_load(&m->frames) > 10);
+    assert_int_equal(atomic_load(&m->parse_errors), 0);
+    assert_true(atomic_load(&m->ch[XGW_CH_TICKER].lat_count) > 0);
+    xgw_unsubscribe(s1);
+    xgw_unsubscribe(s2);
+    xgw_unsubscribe(s3);
+}
+
+static void test_drops_every_2s(void **state)
+{
+    struct fx *f = *state;
+    struct xgw_sub *s1 = sub(f, XGW_CH_TICKER, 0);
+    struct xgw_sub *s2 = sub(f, XGW_CH_BOOK, 5);
+    struct rec *r = &f->r;
+    long *tk[] = {&r->tickers[0], &r->tickers[1], &r->books[0], &r->books[1]};
+    assert_true(wait_counts(r, tk, 4, 1, 15000));
+    const int drops = 5;
+    for (int d = 1; d <= drops; d++) {
+        sleep(2);
+        assert_int_equal(tu_mockex_fault(&f->mx, "{\"kind\":\"ws_close\",\"exchange\":\"binance\",\"count\":1}"), 0);
+        /* comes back: a gap event per subscription, then data again */
+        long *g[] = {&r->gaps};
+        assert_true(wait_counts(r, g, 1, 2L * d, 10000));
+        long *ag[] = {&r->after_gap[0], &r->after_gap[1]};
+        assert_true(wait_counts(r, ag, 2, 1, 10000));
+    }
+    assert_int_equal(snap(r, &r->gaps), 2L * drops);
+    assert_int_equal(snap(r, &r->bad), 0);
+    long conns = mock_counter(f, "ws_connections");
+    assert_int_equal(conns, drops + 1);
+    /* nothing subscribed twice: one SUBSCRIBE per connection (both
+     * subscriptions' four streams go in one message) */
+    assert_int_equal(mock_counter(f, "subscribe_messages"), conns);
+    struct xgw_sub_stats st;
+    xgw_sub_stats(s1, &st);
+    assert_int_equal(st.gaps, drops);
+    assert_int_equal(st.reconnects, drops);
+    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
+    assert_int_equal(atomic_load(&m->reconnects), drops);
+    xgw_unsubscribe(s1);
+    xgw_unsubscribe(s2);
+}
+
+static void test_stall_recycled(void **state)
+{
+    struct fx *f = *state; /* ws_stale_s = 2, backoff 100..1000 ms */
+    struct xgw_sub *s1 = sub(f, XGW_CH_TICKER, 0);
+    struct rec *r = &f->r;
+    long *tk[] = {&r->tickers[0], &r->tickers[1]};
+    assert_true(wait_counts(r, tk, 2, 1, 15000));
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(tu_mockex_fault(&f->mx, "{\"kind\":\"ws_stall\",\"exchange\":\"binance\",\"count\":1}"), 0);
+    long *g[] = {&r->gaps};
+    assert_true(wait_counts(r, g, 1, 1, 10000));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    /* stale after 2 s (+ one 100 ms tick), backoff <= 1 s, handshake */
+    assert_true(ms >= 1800);
+    assert_true(ms <= 2000 + 100 + 1000 + 1500);
+    long *ag[] = {&r->after_gap[0], &r->after_gap[1]};
+    assert_true(wait_counts(r, ag, 2, 1, 10000));
+    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
+    assert_int_equal(atomic_load(&m->stale_recycles), 1);
+    assert_int_equal(mock_counter(f, "ws_stalled"), 1);
+    xgw_unsubscribe(s1);
+}
+
+static bool book_matches_mock(struct fx *f, int64_t *seq_out)
+{
+    struct rec *r = &f->r;
+    struct tu_http h;
+    if (tu_mockex_http(&f->mx, f->mx.ports[0], "GET", "/fapi/v1/depth?symbol=BTCUSDT&limit=5", NULL, NULL, 3000,
+                       &h) != 0 ||
+        h.status != 200) {
+        tu_http_free(&h);
+        return false;
+    }
+    cJSON *j = cJSON_Parse(h.body);
+    tu_http_free(&h);
+    bool ok = false;
+    const cJSON *lu = cJSON_GetObjectItem(j, "lastUpdateId");
+    pthread_mutex_lock(&r->mu);
+    if (cJSON_IsNumber(lu) && (int64_t)lu->valuedouble == r->last_seq && r->nb >= 5 && r->na >= 5) {
+        ok = true;
+        *seq_out = r->last_seq;
+        const char *sides[] = {"bids", "asks"};
+        for (int s = 0; s < 2 && ok; s++) {
+            const cJSON *arr = cJSON_GetObjectItem(j, sides[s]);
+            const struct xgw_level *mine = s ? r->asks : r->bids;
+            int k = 0;
+            const cJSON *lv;
+            cJSON_ArrayForEach(lv, arr)
+            {
+                if (k >= 5)
+                    break;
+                xgw_dec p, q;
+                if (xgw_dec_parse_cstr(cJSON_GetArrayItem(lv, 0)->valuestring, &p) ||
+                    xgw_dec_parse_cstr(cJSON_GetArrayItem(lv, 1)->valuestring, &q) ||
+                    xgw_dec_cmp(p, mine[k].price) || xgw_dec_cmp(q, mine[k].qty))
+                    ok = false;
+                k++;
+            }
+            ok = ok && k == 5;
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+    cJSON_Delete(j);
+    return ok;
+}
+
+static void test_seq_gap_resync(void **state)
+{
+    struct fx *f = *state;
+    struct xgw_sub *s = sub(f, XGW_CH_BOOK, 20);
+    struct rec *r = &f->r;
+    long *bk[] = {&r->books[0], &r->books[1]};
+    assert_true(wait_counts(r, bk, 2, 3, 15000));
+    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
+    assert_int_equal(atomic_load(&m->ch[XGW_CH_BOOK].gaps), 0);
+    assert_int_equal(tu_mockex_fault(&f->mx, "{\"kind\":\"ws_gap\",\"exchange\":\"binance\",\"count\":1}"), 0);
+    for (int i = 0; i < 100 && atomic_load(&m->ch[XGW_CH_BOOK].gaps) == 0; i++)
+        usleep(50000);
+    assert_int_equal(atomic_load(&m->ch[XGW_CH_BOOK].gaps), 1);
+    assert_int_equal(mock_counter(f, "ws_gaps"), 1);
+    long before = snap(r, &r->books[0]);
+    long *b0[] = {&r->books[0]};
+    assert_true(wait_counts(r, b0, 1, before + 5, 15000));
+    struct xgw_sub_stats st;
+    xgw_sub_stats(s, &st);
+    assert_true(st.resyncs >= 1);
+    assert_int_equal(st.state, XGW_SUB_LIVE);
+    /* the resynced book is the mock's book: compare the top 5 whenever our
+     * last delivered sequence equals the mock's lastUpdateId */
+    int64_t seq = 0;
+    bool same = false;
+    for (int i = 0; i < 200 && !same; i++) {
+        same = book_matches_mock(f, &seq);
+        if (!same)
+            usleep(3000);
+    }
+    assert_true(same);
+    assert_false(r->seq_went_back);
+    assert_int_equal(snap(r, &r->bad), 0);
+    xgw_unsubscribe(s);
+}
+
+static void place(struct fx *f, const char *cid)
+{
+    struct xgw_call call;
+    memset(&call, 0, sizeof call);
+    snprintf(call.order.symbol, sizeof call.order.symbol, "BTCUSDT");
+    call.order.side = XGW_SIDE_BUY;
+    call.order.type = XGW_TYPE_LIMIT;
+    xgw_dec_parse_cstr("0.010", &call.order.qty);
+    xgw_dec_parse_cstr("40000.0", &call.order.price);
+    snprintf(call.order.client_id, sizeof call.order.client_id, "%s", cid);
+    struct xgw_result *res = NULL;
+    struct xgw_error err;
+    int rc = xgw_call_sync(f->ex, XGW_OP_PLACE, &call, &res, &err);
+    if (rc)
+        fprintf(stderr, "place: %s\n", err.message);
+    assert_int_equal(rc, 0);
+    xgw_result_free(res);
+}
+
+static bool last_cid_is(struct rec *r, const char *cid)
+{
+    pthread_mutex_lock(&r->mu);
+    bool yes = !strcmp(r->last_client_id, cid);
+    pthread_mutex_unlock(&r->mu);
+    return yes;
+}
+
+/* listenKey from REST (XGW_OP_WS_TOKEN through the request path), the
+ * user stream on /ws/<listenKey>, order events with the client id. */
+static void test_orders_stream(void **state)
+{
+    struct fx *f = *state;
+    struct xgw_sub *s = NULL;
+    struct xgw_error err;
+    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_ORDERS, NULL, 0, 0, on_ev, &f->r, &s, &err), 0);
+    struct rec *r = &f->r;
+    for (int i = 0; i < 250; i++) { /* live = connected with a key */
+        struct xgw_sub_stats st;
+        xgw_sub_stats(s, &st);
+        if (st.state == XGW_SUB_LIVE)
+            break;
+        usleep(20000);
+    }
+    place(f, "xgwstream1");
+    for (int i = 0; i < 250 && !last_cid_is(r, "xgwstream1"); i++)
+        usleep(20000);
+    assert_true(last_cid_is(r, "xgwstream1"));
+    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
+    assert_int_equal(atomic_load(&m->token_fetches), 1);
+    assert_int_equal(atomic_load(&m->connections), 1);
+    place(f, "xgwstream2");
+    for (int i = 0; i < 250 && !last_cid_is(r, "xgwstream2"); i++)
+        usleep(20000);
+    assert_true(last_cid_is(r, "xgwstream2"));
+    assert_int_equal(mock_counter(f, "ws_bad_listenkey"), 0);
+    assert_int_equal(snap(r, &r->bad), 0);
+    xgw_unsubscribe(s);
+}
+
+static void test_bad_args(void **state)
+{
+    struct fx *f = *state;
+    struct xgw_sub *s = NULL;
+    struct xgw_error err;
+    const char *syms[] = {"BTCUSDT"};
+    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_TICKER, syms, 0, 0, on_ev, &f->r, &s, &err),
+                     XGW_ERR_INVALID_REQUEST);
+    assert_int_equal(xgw_subscribe(f->ex, (enum xgw_channel)99, syms, 1, 0, on_ev, &f->r, &s, &err),
+                     XGW_ERR_INVALID_REQUEST);
+    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_ORDERS, syms, 1, 0, on_ev, &f->r, &s, &err),
+                     XGW_ERR_INVALID_REQUEST);
+    const char *empty[] = {""};
+    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_TICKER, empty, 1, 0, on_ev, &f->r, &s, &err),
+                     XGW_ERR_INVALID_REQUEST);
+    assert_null(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_subscribe_receive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_args, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drops_every_2s, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stall_recycled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seq_gap_resync, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orders_stream, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
