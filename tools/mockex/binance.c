@@ -786,7 +786,7 @@ static void new_order(struct bn *bn, const struct mx_req *r, struct mx_resp *rs,
             fail(rs, 400, -4116, "ClientOrderId is duplicated.");
             return;
         }
-        snprintf(q.client_id, sizeof q.client_id, "%s", v);
+        mx_copy(q.client_id, sizeof q.client_id, v);
     }
     int result = param(r, "newOrderRespType", v, sizeof v) > 0 && !strcmp(v, "RESULT");
     int nopen = 0;

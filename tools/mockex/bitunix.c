@@ -679,7 +679,7 @@ static void place_order(struct bx *bx, const struct mx_req *r, struct mx_resp *r
             fail(rs, C_CID_DUP, "Client ID duplicate");
             goto out;
         }
-        snprintf(q.client_id, sizeof q.client_id, "%s", v);
+        mx_copy(q.client_id, sizeof q.client_id, v);
     }
     struct mx_order res;
     rc = mx_acct_place(bx->srv, a, &q, &res);

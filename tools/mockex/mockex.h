@@ -58,6 +58,8 @@ struct mx_buf {
     char *p;
     size_t len, cap;
 };
+/* Copy src into dst[cap], truncating; dst is always NUL-terminated. */
+void mx_copy(char *dst, size_t cap, const char *src);
 void mx_buf_put(struct mx_buf *b, const void *data, size_t len);
 void mx_buf_puts(struct mx_buf *b, const char *s);
 void mx_buf_printf(struct mx_buf *b, const char *fmt, ...) MX_PRINTF(2, 3);

@@ -258,3 +258,14 @@ int mx_form_get(const char *form, size_t len, const char *key, char *out, size_t
     }
     return -1;
 }
+
+void mx_copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = 0;
+    if (cap == 0)
+        return;
+    while (n + 1 < cap && src[n])
+        n++;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}

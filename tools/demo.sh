@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The README's demo: start the mock exchange on a free loopback port, run the gateway against
+# config/demo.ini, and stop the mock. Usage: tools/demo.sh [BUILD_DIR]   (default: build)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+xgw="$build/tools/xgw/xgw"
+mockex="$build/tools/mockex/xgw-mockex"
+export XGW_PLUGIN_DIR="$build/plugins"
+
+tmp=$(mktemp -d)
+mock_pid=""
+cleanup() {
+  if [ -n "$mock_pid" ] && kill -0 "$mock_pid" 2>/dev/null; then
+    kill -TERM "$mock_pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$mock_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$mock_pid" 2>/dev/null || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+"$mockex" --port 0 --seed 42 >"$tmp/mock.out" 2>"$tmp/mock.err" &
+mock_pid=$!
+for _ in $(seq 100); do [ -s "$tmp/mock.out" ] && break; sleep 0.05; done
+line=$(head -n1 "$tmp/mock.out")
+port=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["ports"][0])' "$line")
+export XGW_MOCK_CA=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["cert"])' "$line")
+export XGW_MOCK_URL="https://127.0.0.1:$port" XGW_MOCK_WSS="wss://127.0.0.1:$port"
+echo "# mock exchange on 127.0.0.1:$port (pid $mock_pid)"
+
+cfg="$root/config/demo.ini"
+run() { echo "\$ xgw $*"; timeout 30 "$xgw" -c "$cfg" "$@"; }
+
+run check
+for ex in binance bitunix; do
+  echo "## $ex"
+  run -x "$ex" time
+  run -x "$ex" ticker BTCUSDT
+  run -x "$ex" depth BTCUSDT --limit 3
+  run -x "$ex" balances
+  # A limit buy far below the market rests; then it is cancelled by its client id.
+  bid=$(timeout 30 "$xgw" -c "$cfg" -x "$ex" depth BTCUSDT --limit 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["bids"][0][0])')
+  px=$(python3 -c 'import decimal,sys; print((decimal.Decimal(sys.argv[1])*decimal.Decimal("0.8")).quantize(decimal.Decimal("0.1")))' "$bid")
+  cid="demo-$ex-$$"
+  run -x "$ex" order place BTCUSDT buy limit 0.01 "$px" --client-id "$cid"
+  run -x "$ex" orders BTCUSDT
+  run -x "$ex" order cancel BTCUSDT --client-id "$cid"
+done
+echo "## streams (binance, 3 s)"
+run -x binance stream ticker BTCUSDT --seconds 3 --count 5
+run -x binance stream book BTCUSDT --depth 3 --count 2
+echo "# demo done"
