@@ -22,6 +22,7 @@
 #include "instctx.h"
 #include "response.h"
 #include "sink.h"
+#include "tu_fixture.h"
 
 /* The documentation's keys ([GI] "SIGNED Endpoint Examples", reference §2.6). */
 #define DOC_KEY "dbefbc809e3e83c283a984c3a1459732ea7db1360ca80c5c2c8867408d28cc83"
@@ -43,44 +44,6 @@ struct fx {
 /* Helpers                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static xgw_dec dec(const char *s)
-{
-    xgw_dec d;
-    if (s == NULL)
-        return xgw_dec_none();
-    assert_int_equal(xgw_dec_parse_cstr(s, &d), XGW_DEC_OK);
-    return d;
-}
-
-/* Formatted decimal in one of a few rotating buffers ("null" for NONE). */
-static const char *D(xgw_dec d)
-{
-    static char bufs[8][XGW_DEC_STRLEN];
-    static int i;
-    char *b = bufs[i++ & 7];
-    xgw_dec_format(d, b, XGW_DEC_STRLEN);
-    return b;
-}
-
-static char *read_fixture(const char *name)
-{
-    const char *src = getenv("XGW_SOURCE_DIR");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/tests/fixtures/binance/%s", src != NULL ? src : "../..", name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open fixture %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 static void hmac_hex(const char *msg, size_t len, char out[65])
 {
     unsigned char mac[32];
@@ -97,11 +60,11 @@ static struct xgw_market mk(const char *sym, const char *tick, const char *step,
     struct xgw_market m;
     memset(&m, 0, sizeof m);
     snprintf(m.symbol, sizeof m.symbol, "%s", sym);
-    m.tick_size = dec(tick);
-    m.step_size = dec(step);
-    m.min_qty = dec(min_qty);
-    m.min_notional = dec(min_notional);
-    m.market_step_size = dec(mstep);
+    m.tick_size = tu_dec(tick);
+    m.step_size = tu_dec(step);
+    m.min_qty = tu_dec(min_qty);
+    m.min_notional = tu_dec(min_notional);
+    m.market_step_size = tu_dec(mstep);
     m.price_decimals = m.qty_decimals = -1;
     m.index = -1;
     m.status = XGW_MKT_TRADING;
@@ -208,14 +171,14 @@ static int parse_text(struct fx *f, enum xgw_op op, const struct xgw_call *call,
 static int parse_fixture(struct fx *f, enum xgw_op op, const struct xgw_call *call, int status, const char *name)
 {
     free(f->body);
-    f->body = read_fixture(name);
+    f->body = tu_read_fixture("binance", name);
     return parse_text(f, op, call, status, f->body, NULL);
 }
 
 static int ws_fixture(struct fx *f, const char *name)
 {
     free(f->body);
-    f->body = read_fixture(name);
+    f->body = tu_read_fixture("binance", name);
     xgw__sink_reset(f->sink);
     memset(&f->err, 0, sizeof f->err);
     return bn_plugin.ws_parse(f->bn, f->body, strlen(f->body), f->sink, &f->err);
@@ -278,8 +241,8 @@ static void test_build_place_doc_example(void **state)
     strcpy(c.order.symbol, "BTCUSDT");
     c.order.side = XGW_SIDE_BUY;
     c.order.type = XGW_TYPE_LIMIT;
-    c.order.qty = dec("1");
-    c.order.price = dec("9000");
+    c.order.qty = tu_dec("1");
+    c.order.price = tu_dec("9000");
     strcpy(c.order.client_id, "x");
     assert_int_equal(build(f, XGW_OP_PLACE, &c), XGW_OK);
     assert_int_equal(f->req.method, XGW_HTTP_POST);
@@ -306,7 +269,7 @@ static void test_build_place_v2(void **state)
     c.order.side = XGW_SIDE_SELL;
     c.order.type = XGW_TYPE_MARKET;
     c.order.reduce_only = true;
-    c.order.qty = dec("0.001");
+    c.order.qty = tu_dec("0.001");
     c.order.price = xgw_dec_none();
     strcpy(c.order.client_id, "xgw-test-1");
     /* BTCUSDT's market lot step in the cache is 0.010: use a market
@@ -333,8 +296,8 @@ static void test_build_urlencoding(void **state)
     c.order.side = XGW_SIDE_BUY;
     c.order.type = XGW_TYPE_LIMIT;
     c.order.tif = XGW_TIF_GTC;
-    c.order.qty = dec("1");
-    c.order.price = dec("30");
+    c.order.qty = tu_dec("1");
+    c.order.price = tu_dec("30");
     strcpy(c.order.client_id, "a:b/c");
     assert_int_equal(build(f, XGW_OP_PLACE, &c), XGW_OK);
     const char *expect = "symbol=%E6%B5%8B%E8%AF%95USDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=30&"
@@ -510,8 +473,8 @@ static void test_client_id(void **state)
     strcpy(c.order.symbol, "BTCUSDT");
     c.order.side = XGW_SIDE_BUY;
     c.order.type = XGW_TYPE_LIMIT;
-    c.order.qty = dec("0.010");
-    c.order.price = dec("97000");
+    c.order.qty = tu_dec("0.010");
+    c.order.price = tu_dec("97000");
     assert_int_equal(build(f, XGW_OP_PLACE, &c), XGW_OK);
     assert_non_null(strstr(body(f), "&newClientOrderId=xgw-"));
     fx_free(f);
@@ -585,8 +548,8 @@ static void test_filters_table(void **state)
         c.order.type = t[i].type;
         c.order.tif = t[i].tif;
         c.order.reduce_only = t[i].reduce_only;
-        c.order.qty = dec(t[i].qty);
-        c.order.price = dec(t[i].price);
+        c.order.qty = tu_dec(t[i].qty);
+        c.order.price = tu_dec(t[i].price);
         int rc = build(f, XGW_OP_PLACE, &c);
         if (rc != t[i].kind)
             fail_msg("case %zu: rc %d, want %d (%s)", i, rc, t[i].kind, f->err.message);
@@ -604,8 +567,8 @@ static void test_filters_table(void **state)
     strcpy(c.order.symbol, "BTCUSDT");
     c.order.side = XGW_SIDE_BUY;
     c.order.type = XGW_TYPE_LIMIT;
-    c.order.qty = dec("1");
-    c.order.price = dec("97000");
+    c.order.qty = tu_dec("1");
+    c.order.price = tu_dec("97000");
     strcpy(c.order.client_id, "has space");
     assert_int_equal(build(f, XGW_OP_PLACE, &c), XGW_ERR_INVALID_REQUEST);
     strcpy(c.order.client_id, "0123456789012345678901234567890123456"); /* 37 */
@@ -689,7 +652,7 @@ static void test_error_table(void **state)
     memset(&c, 0, sizeof c);
     strcpy(c.symbol, "BTCUSDT");
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        char *text = t[i].fixture != NULL ? read_fixture(t[i].fixture) : NULL;
+        char *text = t[i].fixture != NULL ? tu_read_fixture("binance", t[i].fixture) : NULL;
         char ra[64];
         const char *hdrs[2] = {NULL, NULL};
         if (t[i].retry_after != NULL) {
@@ -738,7 +701,7 @@ static void test_usage_headers(void **state)
     memset(&c, 0, sizeof c);
     strcpy(c.symbol, "BTCUSDT");
     free(f->body);
-    f->body = read_fixture("order_place.json");
+    f->body = tu_read_fixture("binance", "order_place.json");
     const char *h[] = {"x-mbx-used-weight-1m: 17\r\n", "X-MBX-ORDER-COUNT-10S: 3\r\n", "X-MBX-ORDER-COUNT-1M: 11\r\n",
                        NULL};
     assert_int_equal(parse_text(f, XGW_OP_PLACE, &c, 200, f->body, h), XGW_OK);
@@ -761,7 +724,7 @@ static void test_usage_headers(void **state)
     /* §5: the weight header is not accurate on bookTicker: ignored. */
     const char *h3[] = {"X-MBX-USED-WEIGHT-1M: 99\r\n", NULL};
     free(f->body);
-    f->body = read_fixture("book_ticker.json");
+    f->body = tu_read_fixture("binance", "book_ticker.json");
     assert_int_equal(parse_text(f, XGW_OP_TICKER, &c, 200, f->body, h3), XGW_OK);
     assert_int_equal(f->sink->n_usage, 0);
     fx_free(f);
@@ -785,10 +748,10 @@ static void check_order(const struct xgw_order *o, const char *sym, const char *
     assert_int_equal(o->type, type);
     assert_int_equal(o->tif, tif);
     assert_int_equal(o->reduce_only, ro);
-    assert_string_equal(D(o->price), price);
-    assert_string_equal(D(o->qty), qty);
-    assert_string_equal(D(o->filled_qty), filled);
-    assert_string_equal(D(o->avg_price), avg);
+    assert_string_equal(tu_dstr(o->price), price);
+    assert_string_equal(tu_dstr(o->qty), qty);
+    assert_string_equal(tu_dstr(o->filled_qty), filled);
+    assert_string_equal(tu_dstr(o->avg_price), avg);
     assert_int_equal(o->ts_ms, ts);
 }
 
@@ -812,29 +775,29 @@ static void test_parse_rest_fixtures(void **state)
     assert_string_equal(m->symbol, "BLZUSDT");
     assert_string_equal(m->base, "BLZ");
     assert_string_equal(m->quote, "USDT");
-    assert_string_equal(D(m->tick_size), "0.0001");
-    assert_string_equal(D(m->step_size), "1");
-    assert_string_equal(D(m->min_qty), "1");
-    assert_string_equal(D(m->min_notional), "5.0");
-    assert_string_equal(D(m->market_step_size), "null"); /* same as LOT_SIZE */
+    assert_string_equal(tu_dstr(m->tick_size), "0.0001");
+    assert_string_equal(tu_dstr(m->step_size), "1");
+    assert_string_equal(tu_dstr(m->min_qty), "1");
+    assert_string_equal(tu_dstr(m->min_notional), "5.0");
+    assert_string_equal(tu_dstr(m->market_step_size), "null"); /* same as LOT_SIZE */
     assert_int_equal(m->status, XGW_MKT_TRADING);
     assert_string_equal(m->status_raw, "TRADING");
     assert_int_equal(m->index, -1);
     m = &s->markets[1];
     assert_string_equal(m->symbol, "BTCUSDT");
-    assert_string_equal(D(m->tick_size), "0.10");
-    assert_string_equal(D(m->step_size), "0.001");
-    assert_string_equal(D(m->min_qty), "0.001");
-    assert_string_equal(D(m->min_notional), "100");
-    assert_string_equal(D(m->market_step_size), "0.010");
+    assert_string_equal(tu_dstr(m->tick_size), "0.10");
+    assert_string_equal(tu_dstr(m->step_size), "0.001");
+    assert_string_equal(tu_dstr(m->min_qty), "0.001");
+    assert_string_equal(tu_dstr(m->min_notional), "100");
+    assert_string_equal(tu_dstr(m->market_step_size), "0.010");
     m = &s->markets[2];
     assert_string_equal(m->symbol, "BTCUSDT_260626");
-    assert_string_equal(D(m->tick_size), "0.00000000");
-    assert_string_equal(D(m->min_notional), "null");
+    assert_string_equal(tu_dstr(m->tick_size), "0.00000000");
+    assert_string_equal(tu_dstr(m->min_notional), "null");
     assert_int_equal(m->status, XGW_MKT_HALTED);
     assert_int_equal(s->markets[3].status, XGW_MKT_HALTED);
     assert_string_equal(s->markets[3].status_raw, "SETTLING");
-    assert_string_equal(D(s->markets[3].tick_size), "null");
+    assert_string_equal(tu_dstr(s->markets[3].tick_size), "null");
     assert_int_equal(s->markets[4].status, XGW_MKT_CLOSED);
 
     /* ticker: bookTicker, last not given */
@@ -842,18 +805,18 @@ static void test_parse_rest_fixtures(void **state)
     assert_int_equal(parse_fixture(f, XGW_OP_TICKER, &c, 200, "book_ticker.json"), XGW_OK);
     assert_int_equal(s->n_tickers, 1);
     assert_string_equal(s->tickers[0].symbol, "BTCUSDT");
-    assert_string_equal(D(s->tickers[0].bid), "4.00000000");
-    assert_string_equal(D(s->tickers[0].bid_qty), "431.00000000");
-    assert_string_equal(D(s->tickers[0].ask), "4.00000200");
-    assert_string_equal(D(s->tickers[0].ask_qty), "9.00000000");
-    assert_string_equal(D(s->tickers[0].last), "null");
+    assert_string_equal(tu_dstr(s->tickers[0].bid), "4.00000000");
+    assert_string_equal(tu_dstr(s->tickers[0].bid_qty), "431.00000000");
+    assert_string_equal(tu_dstr(s->tickers[0].ask), "4.00000200");
+    assert_string_equal(tu_dstr(s->tickers[0].ask_qty), "9.00000000");
+    assert_string_equal(tu_dstr(s->tickers[0].last), "null");
     assert_int_equal(s->tickers[0].ts_ms, 1589437530011);
     c.symbol[0] = '\0';
     assert_int_equal(parse_fixture(f, XGW_OP_TICKER, &c, 200, "book_ticker_all.json"), XGW_OK);
     assert_int_equal(s->n_tickers, 2);
     assert_string_equal(s->tickers[1].symbol, "ETHUSDT");
-    assert_string_equal(D(s->tickers[0].ask_qty), "0.000");
-    assert_string_equal(D(s->tickers[1].ask_qty), "20.5");
+    assert_string_equal(tu_dstr(s->tickers[0].ask_qty), "0.000");
+    assert_string_equal(tu_dstr(s->tickers[1].ask_qty), "20.5");
 
     /* depth: lastUpdateId as seq, snapshot, levels in order, limit applied */
     strcpy(c.symbol, "BTCUSDT");
@@ -867,10 +830,10 @@ static void test_parse_rest_fixtures(void **state)
     assert_int_equal(s->books[0].info.ts_ms, 1589436922959);
     assert_int_equal(s->n_bids, 3);
     assert_int_equal(s->n_asks, 2);
-    assert_string_equal(D(s->bids[0].price), "4.00000000");
-    assert_string_equal(D(s->bids[0].qty), "431.00000000");
-    assert_string_equal(D(s->bids[2].price), "3.98000000");
-    assert_string_equal(D(s->asks[1].qty), "0.00000001");
+    assert_string_equal(tu_dstr(s->bids[0].price), "4.00000000");
+    assert_string_equal(tu_dstr(s->bids[0].qty), "431.00000000");
+    assert_string_equal(tu_dstr(s->bids[2].price), "3.98000000");
+    assert_string_equal(tu_dstr(s->asks[1].qty), "0.00000001");
     c.limit = 2;
     assert_int_equal(parse_fixture(f, XGW_OP_DEPTH, &c, 200, "depth.json"), XGW_OK);
     assert_int_equal(s->n_bids, 2);
@@ -885,10 +848,10 @@ static void test_parse_rest_fixtures(void **state)
     assert_int_equal(parse_fixture(f, XGW_OP_BALANCES, &c, 200, "balance.json"), XGW_OK);
     assert_int_equal(s->n_balances, 2);
     assert_string_equal(s->balances[0].asset, "USDT");
-    assert_string_equal(D(s->balances[0].total), "122607.35137903");
-    assert_string_equal(D(s->balances[0].available), "23.72469206");
+    assert_string_equal(tu_dstr(s->balances[0].total), "122607.35137903");
+    assert_string_equal(tu_dstr(s->balances[0].available), "23.72469206");
     assert_string_equal(s->balances[1].asset, "BNB");
-    assert_string_equal(D(s->balances[1].total), "0.00000000");
+    assert_string_equal(tu_dstr(s->balances[1].total), "0.00000000");
     assert_true(xgw_dec_is_zero(s->balances[1].available));
 
     /* positions: one-way (side from sign), zero skipped */
@@ -896,23 +859,23 @@ static void test_parse_rest_fixtures(void **state)
     assert_int_equal(s->n_positions, 2);
     assert_string_equal(s->positions[0].symbol, "ADAUSDT");
     assert_int_equal(s->positions[0].side, XGW_POS_LONG);
-    assert_string_equal(D(s->positions[0].size), "30");
-    assert_string_equal(D(s->positions[0].entry_price), "0.385");
-    assert_string_equal(D(s->positions[0].mark_price), "0.41047590");
-    assert_string_equal(D(s->positions[0].unrealized_pnl), "0.76427700");
-    assert_string_equal(D(s->positions[0].leverage), "null");
+    assert_string_equal(tu_dstr(s->positions[0].size), "30");
+    assert_string_equal(tu_dstr(s->positions[0].entry_price), "0.385");
+    assert_string_equal(tu_dstr(s->positions[0].mark_price), "0.41047590");
+    assert_string_equal(tu_dstr(s->positions[0].unrealized_pnl), "0.76427700");
+    assert_string_equal(tu_dstr(s->positions[0].leverage), "null");
     assert_string_equal(s->positions[1].symbol, "ETHUSDT");
     assert_int_equal(s->positions[1].side, XGW_POS_SHORT);
-    assert_string_equal(D(s->positions[1].size), "1.250");
+    assert_string_equal(tu_dstr(s->positions[1].size), "1.250");
     /* hedge mode (v2 shape with leverage): side from positionSide */
     assert_int_equal(parse_fixture(f, XGW_OP_POSITIONS, &c, 200, "position_risk_hedge_v2.json"), XGW_OK);
     assert_int_equal(s->n_positions, 2);
     assert_int_equal(s->positions[0].side, XGW_POS_LONG);
-    assert_string_equal(D(s->positions[0].size), "0.010");
-    assert_string_equal(D(s->positions[0].leverage), "20");
+    assert_string_equal(tu_dstr(s->positions[0].size), "0.010");
+    assert_string_equal(tu_dstr(s->positions[0].leverage), "20");
     assert_int_equal(s->positions[1].side, XGW_POS_SHORT);
-    assert_string_equal(D(s->positions[1].size), "1.000");
-    assert_string_equal(D(s->positions[1].unrealized_pnl), "1000.00000000");
+    assert_string_equal(tu_dstr(s->positions[1].size), "1.000");
+    assert_string_equal(tu_dstr(s->positions[1].unrealized_pnl), "1000.00000000");
 
     /* orders */
     assert_int_equal(parse_fixture(f, XGW_OP_PLACE, &c, 200, "order_place.json"), XGW_OK);
@@ -1033,24 +996,24 @@ static void test_ws_fixtures(void **state)
     assert_int_equal(ws_fixture(f, "ws_book_ticker.json"), XGW_OK);
     assert_int_equal(s->n_tickers, 1);
     assert_string_equal(s->tickers[0].symbol, "BNBUSDT");
-    assert_string_equal(D(s->tickers[0].bid), "25.35190000");
-    assert_string_equal(D(s->tickers[0].bid_qty), "31.21000000");
-    assert_string_equal(D(s->tickers[0].ask), "25.36520000");
-    assert_string_equal(D(s->tickers[0].ask_qty), "40.66000000");
-    assert_string_equal(D(s->tickers[0].last), "null");
+    assert_string_equal(tu_dstr(s->tickers[0].bid), "25.35190000");
+    assert_string_equal(tu_dstr(s->tickers[0].bid_qty), "31.21000000");
+    assert_string_equal(tu_dstr(s->tickers[0].ask), "25.36520000");
+    assert_string_equal(tu_dstr(s->tickers[0].ask_qty), "40.66000000");
+    assert_string_equal(tu_dstr(s->tickers[0].last), "null");
     assert_int_equal(s->tickers[0].ts_ms, 1568014460891);
 
     assert_int_equal(ws_fixture(f, "ws_agg_trade.json"), XGW_OK);
     assert_int_equal(s->n_trades, 1);
     assert_string_equal(s->trades[0].symbol, "BTCUSDT");
     assert_string_equal(s->trades[0].trade_id, "5933014");
-    assert_string_equal(D(s->trades[0].price), "0.001");
-    assert_string_equal(D(s->trades[0].qty), "100");
+    assert_string_equal(tu_dstr(s->trades[0].price), "0.001");
+    assert_string_equal(tu_dstr(s->trades[0].qty), "100");
     assert_int_equal(s->trades[0].side, XGW_SIDE_SELL); /* buyer is maker */
     assert_int_equal(s->trades[0].ts_ms, 123456785);
     assert_int_equal(ws_fixture(f, "ws_agg_trade_buy.json"), XGW_OK);
     assert_int_equal(s->trades[0].side, XGW_SIDE_BUY);
-    assert_string_equal(D(s->trades[0].qty), "0.000");
+    assert_string_equal(tu_dstr(s->trades[0].qty), "0.000");
     assert_int_equal(ws_fixture(f, "ws_trade.json"), XGW_OK);
     assert_string_equal(s->trades[0].trade_id, "3493102749");
     assert_int_equal(s->trades[0].side, XGW_SIDE_SELL);
@@ -1065,9 +1028,9 @@ static void test_ws_fixtures(void **state)
     assert_int_equal(s->books[0].info.ts_ms, 123456788);
     assert_int_equal(s->n_bids, 2);
     assert_int_equal(s->n_asks, 1);
-    assert_string_equal(D(s->bids[1].price), "0.0023");
+    assert_string_equal(tu_dstr(s->bids[1].price), "0.0023");
     assert_true(xgw_dec_is_zero(s->bids[1].qty)); /* removes the level */
-    assert_string_equal(D(s->asks[0].qty), "100");
+    assert_string_equal(tu_dstr(s->asks[0].qty), "100");
     assert_int_equal(ws_fixture(f, "ws_depth_update_empty.json"), XGW_OK);
     assert_int_equal(s->n_books, 1);
     assert_int_equal(s->n_bids + s->n_asks, 0);
@@ -1075,8 +1038,8 @@ static void test_ws_fixtures(void **state)
 
     assert_int_equal(ws_fixture(f, "ws_24hr_ticker.json"), XGW_OK);
     assert_int_equal(s->n_tickers, 1);
-    assert_string_equal(D(s->tickers[0].last), "0.0025");
-    assert_string_equal(D(s->tickers[0].bid), "null");
+    assert_string_equal(tu_dstr(s->tickers[0].last), "0.0025");
+    assert_string_equal(tu_dstr(s->tickers[0].bid), "null");
 
     assert_int_equal(ws_fixture(f, "ws_order_trade_update.json"), XGW_OK);
     assert_int_equal(s->n_orders, 1);
@@ -1090,16 +1053,16 @@ static void test_ws_fixtures(void **state)
     assert_int_equal(ws_fixture(f, "ws_account_update.json"), XGW_OK);
     assert_int_equal(s->n_balances, 2);
     assert_string_equal(s->balances[0].asset, "USDT");
-    assert_string_equal(D(s->balances[0].total), "122624.12345678");
-    assert_string_equal(D(s->balances[0].available), "null");
-    assert_string_equal(D(s->balances[1].total), "0.00000000");
+    assert_string_equal(tu_dstr(s->balances[0].total), "122624.12345678");
+    assert_string_equal(tu_dstr(s->balances[0].available), "null");
+    assert_string_equal(tu_dstr(s->balances[1].total), "0.00000000");
     assert_int_equal(s->n_positions, 3);
     assert_int_equal(s->positions[0].side, XGW_POS_LONG);
-    assert_string_equal(D(s->positions[0].size), "20");
-    assert_string_equal(D(s->positions[0].entry_price), "6563.66500");
-    assert_string_equal(D(s->positions[0].unrealized_pnl), "2850.21200");
+    assert_string_equal(tu_dstr(s->positions[0].size), "20");
+    assert_string_equal(tu_dstr(s->positions[0].entry_price), "6563.66500");
+    assert_string_equal(tu_dstr(s->positions[0].unrealized_pnl), "2850.21200");
     assert_int_equal(s->positions[1].side, XGW_POS_SHORT);
-    assert_string_equal(D(s->positions[1].size), "0.500");
+    assert_string_equal(tu_dstr(s->positions[1].size), "0.500");
     assert_true(xgw_dec_is_zero(s->positions[2].size)); /* closed: reported */
     assert_int_equal(ws_fixture(f, "ws_account_update_funding.json"), XGW_OK);
     assert_int_equal(s->n_balances, 1);

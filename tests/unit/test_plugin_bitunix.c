@@ -23,6 +23,7 @@
 #include "instctx.h"
 #include "response.h"
 #include "sink.h"
+#include "tu_fixture.h"
 
 const struct xgw_plugin *xgw_plugin_entry(void);
 
@@ -49,46 +50,6 @@ struct fx {
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                   */
 /* ------------------------------------------------------------------------ */
-
-static xgw_dec dec(const char *s)
-{
-    xgw_dec d;
-    if (s == NULL)
-        return xgw_dec_none();
-    assert_int_equal(xgw_dec_parse_cstr(s, &d), XGW_DEC_OK);
-    return d;
-}
-
-static const char *D(xgw_dec d)
-{
-    static char bufs[8][XGW_DEC_STRLEN];
-    static int i;
-    char *b = bufs[i++ & 7];
-    xgw_dec_format(d, b, XGW_DEC_STRLEN);
-    return b;
-}
-
-static char *read_fixture(const char *name)
-{
-    const char *src = getenv("XGW_SOURCE_DIR");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/tests/fixtures/bitunix/%s", src != NULL ? src : "../..", name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open fixture %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    /* Fixture files end with a newline, which is not part of the answer. */
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        buf[--n] = '\0';
-    return buf;
-}
 
 static void sha256_hex(const char *msg, size_t len, char out[65])
 {
@@ -124,7 +85,7 @@ static struct xgw_market mk(const char *sym, int pdec, int qdec, const char *min
     m.step_size = (xgw_dec){1, qdec};
     m.price_decimals = pdec;
     m.qty_decimals = qdec;
-    m.min_qty = dec(min_qty);
+    m.min_qty = tu_dec(min_qty);
     m.min_notional = xgw_dec_none();
     m.market_step_size = xgw_dec_none();
     m.index = -1;
@@ -249,14 +210,14 @@ static int parse_text(struct fx *f, enum xgw_op op, const struct xgw_call *call,
 static int parse_fixture(struct fx *f, enum xgw_op op, const struct xgw_call *call, int status, const char *name)
 {
     free(f->body);
-    f->body = read_fixture(name);
+    f->body = tu_read_fixture("bitunix", name);
     return parse_text(f, op, call, status, f->body, NULL);
 }
 
 static int ws_fixture(struct fx *f, const char *name)
 {
     free(f->body);
-    f->body = read_fixture(name);
+    f->body = tu_read_fixture("bitunix", name);
     xgw__sink_reset(f->sink);
     memset(&f->err, 0, sizeof f->err);
     return bx_plugin.ws_parse(f->bx, f->body, strlen(f->body), f->sink, &f->err);
@@ -458,8 +419,8 @@ static void test_build_place_and_cancel(void **state)
     c.order.side = XGW_SIDE_BUY;
     c.order.type = XGW_TYPE_LIMIT;
     c.order.tif = XGW_TIF_POST_ONLY;
-    c.order.qty = dec("0.12345");
-    c.order.price = dec("97123.456");
+    c.order.qty = tu_dec("0.12345");
+    c.order.price = tu_dec("97123.456");
     strcpy(c.order.client_id, "xgwtestclient0001");
     assert_int_equal(build(f, XGW_OP_PLACE, &c), XGW_OK);
     assert_int_equal(f->req.method, XGW_HTTP_POST);
@@ -480,7 +441,7 @@ static void test_build_place_and_cancel(void **state)
     c.order.side = XGW_SIDE_SELL;
     c.order.type = XGW_TYPE_MARKET;
     c.order.reduce_only = true;
-    c.order.qty = dec("1.0009");
+    c.order.qty = tu_dec("1.0009");
     c.order.price = xgw_dec_none();
     assert_int_equal(build(f, XGW_OP_PLACE, &c), XGW_OK);
     const char *b = body(f);
@@ -552,8 +513,8 @@ static void test_order_rounding_table(void **state)
         c.order.side = t[i].side;
         c.order.type = t[i].type;
         c.order.tif = t[i].tif;
-        c.order.qty = dec(t[i].qty);
-        c.order.price = dec(t[i].price);
+        c.order.qty = tu_dec(t[i].qty);
+        c.order.price = tu_dec(t[i].price);
         int rc = build(f, XGW_OP_PLACE, &c);
         if (rc != t[i].rc)
             fail_msg("row %zu: rc %d, want %d (%s)", i, rc, t[i].rc, f->err.message);
@@ -577,8 +538,8 @@ static void test_order_rounding_table(void **state)
     strcpy(c.order.symbol, "BTCUSDT");
     c.order.side = XGW_SIDE_BUY;
     c.order.type = XGW_TYPE_LIMIT;
-    c.order.qty = dec("1");
-    c.order.price = dec("1");
+    c.order.qty = tu_dec("1");
+    c.order.price = tu_dec("1");
     strcpy(c.order.client_id, "a\"b");
     assert_int_equal(build(f, XGW_OP_PLACE, &c), XGW_ERR_INVALID_REQUEST);
     fx_free(f);
@@ -600,28 +561,28 @@ static void test_parse_market_data(void **state)
     assert_string_equal(m->symbol, "BTCUSDT");
     assert_string_equal(m->base, "BTC");
     assert_string_equal(m->quote, "USDT");
-    assert_string_equal(D(m->tick_size), "0.1");
-    assert_string_equal(D(m->step_size), "0.0001");
-    assert_string_equal(D(m->min_qty), "0.0001");
+    assert_string_equal(tu_dstr(m->tick_size), "0.1");
+    assert_string_equal(tu_dstr(m->step_size), "0.0001");
+    assert_string_equal(tu_dstr(m->min_qty), "0.0001");
     assert_true(xgw_dec_is_none(m->min_notional));
     assert_int_equal(m->price_decimals, 1);
     assert_int_equal(m->qty_decimals, 4);
     assert_int_equal(m->status, XGW_MKT_TRADING);
     assert_int_equal(f->sink->markets[1].status, XGW_MKT_HALTED);
-    assert_string_equal(D(f->sink->markets[1].tick_size), "0.01");
+    assert_string_equal(tu_dstr(f->sink->markets[1].tick_size), "0.01");
     m = &f->sink->markets[2];
     assert_int_equal(m->status, XGW_MKT_CLOSED);
-    assert_string_equal(D(m->step_size), "1");
-    assert_string_equal(D(m->tick_size), "0.0001");
+    assert_string_equal(tu_dstr(m->step_size), "1");
+    assert_string_equal(tu_dstr(m->tick_size), "0.0001");
 
     assert_int_equal(parse_fixture(f, XGW_OP_TICKER, &c, 200, "tickers_all.json"), XGW_OK);
     assert_int_equal(f->sink->n_tickers, 3);
-    assert_string_equal(D(f->sink->tickers[2].last), "0.5123");
+    assert_string_equal(tu_dstr(f->sink->tickers[2].last), "0.5123");
     c = call_sym("BTCUSDT");
     assert_int_equal(parse_fixture(f, XGW_OP_TICKER, &c, 200, "tickers.json"), XGW_OK);
     assert_int_equal(f->sink->n_tickers, 1);
     assert_string_equal(f->sink->tickers[0].symbol, "BTCUSDT");
-    assert_string_equal(D(f->sink->tickers[0].last), "97123.50");
+    assert_string_equal(tu_dstr(f->sink->tickers[0].last), "97123.50");
     assert_true(xgw_dec_is_none(f->sink->tickers[0].bid));
     assert_int_equal(parse_fixture(f, XGW_OP_TICKER, &c, 200, "tickers_all.json"), XGW_OK);
     assert_int_equal(f->sink->n_tickers, 1); /* only the symbol asked for */
@@ -634,22 +595,22 @@ static void test_parse_market_data(void **state)
     assert_string_equal(f->sink->books[0].info.symbol, "BTCUSDT");
     assert_int_equal(f->sink->n_bids, 2);
     assert_int_equal(f->sink->n_asks, 2);
-    assert_string_equal(D(f->sink->bids[0].price), "97123.5");
-    assert_string_equal(D(f->sink->asks[0].qty), "1.25");
+    assert_string_equal(tu_dstr(f->sink->bids[0].price), "97123.5");
+    assert_string_equal(tu_dstr(f->sink->asks[0].qty), "1.25");
     c.limit = 0;
     assert_int_equal(parse_fixture(f, XGW_OP_DEPTH, &c, 200, "depth.json"), XGW_OK);
     assert_int_equal(f->sink->n_asks, 3);
     /* Numbers instead of strings keep their exact text. */
     assert_int_equal(parse_fixture(f, XGW_OP_DEPTH, &c, 200, "depth_numbers.json"), XGW_OK);
-    assert_string_equal(D(f->sink->asks[0].price), "97124.10");
-    assert_string_equal(D(f->sink->asks[0].qty), "0.30");
-    assert_string_equal(D(f->sink->bids[0].qty), "1.00000000000000001");
+    assert_string_equal(tu_dstr(f->sink->asks[0].price), "97124.10");
+    assert_string_equal(tu_dstr(f->sink->asks[0].qty), "0.30");
+    assert_string_equal(tu_dstr(f->sink->bids[0].qty), "1.00000000000000001");
     assert_int_equal(parse_fixture(f, XGW_OP_DEPTH, &c, 200, "bad_exponent.json"), XGW_ERR_PROTOCOL);
 
     /* PING: any success envelope; TIME: the Date header. */
     assert_int_equal(parse_fixture(f, XGW_OP_PING, &c, 200, "tickers.json"), XGW_OK);
     free(f->body);
-    f->body = read_fixture("tickers.json");
+    f->body = tu_read_fixture("bitunix", "tickers.json");
     const char *const hdr[] = {"Date: Fri, 22 Nov 2024 13:06:40 GMT\r\n", NULL};
     assert_int_equal(parse_text(f, XGW_OP_TIME, &c, 200, f->body, hdr), XGW_OK);
     assert_true(f->sink->has_time);
@@ -668,26 +629,26 @@ static void test_parse_account(void **state)
     assert_int_equal(parse_fixture(f, XGW_OP_BALANCES, &c, 200, "account.json"), XGW_OK);
     assert_int_equal(f->sink->n_balances, 1);
     assert_string_equal(f->sink->balances[0].asset, "USDT");
-    assert_string_equal(D(f->sink->balances[0].available), "1000.50");
-    assert_string_equal(D(f->sink->balances[0].total), "1320.875");
+    assert_string_equal(tu_dstr(f->sink->balances[0].available), "1000.50");
+    assert_string_equal(tu_dstr(f->sink->balances[0].total), "1320.875");
     assert_int_equal(parse_fixture(f, XGW_OP_BALANCES, &c, 200, "account_array.json"), XGW_OK);
     assert_int_equal(f->sink->n_balances, 1);
-    assert_string_equal(D(f->sink->balances[0].total), "100000");
+    assert_string_equal(tu_dstr(f->sink->balances[0].total), "100000");
 
     assert_int_equal(parse_fixture(f, XGW_OP_POSITIONS, &c, 200, "positions.json"), XGW_OK);
     assert_int_equal(f->sink->n_positions, 2);
     struct xgw_position *p = &f->sink->positions[0];
     assert_string_equal(p->symbol, "BTCUSDT");
     assert_int_equal(p->side, XGW_POS_LONG);
-    assert_string_equal(D(p->size), "0.5");
-    assert_string_equal(D(p->entry_price), "97123.5");
-    assert_string_equal(D(p->unrealized_pnl), "12.5");
-    assert_string_equal(D(p->leverage), "20");
+    assert_string_equal(tu_dstr(p->size), "0.5");
+    assert_string_equal(tu_dstr(p->entry_price), "97123.5");
+    assert_string_equal(tu_dstr(p->unrealized_pnl), "12.5");
+    assert_string_equal(tu_dstr(p->leverage), "20");
     assert_true(xgw_dec_is_none(p->mark_price));
     p = &f->sink->positions[1];
     assert_int_equal(p->side, XGW_POS_SHORT);
-    assert_string_equal(D(p->size), "2.000"); /* unsigned */
-    assert_string_equal(D(p->unrealized_pnl), "-3.25");
+    assert_string_equal(tu_dstr(p->size), "2.000"); /* unsigned */
+    assert_string_equal(tu_dstr(p->unrealized_pnl), "-3.25");
     assert_int_equal(parse_fixture(f, XGW_OP_POSITIONS, &c, 200, "positions_empty.json"), XGW_OK);
     assert_int_equal(f->sink->n_positions, 0);
     fx_free(f);
@@ -701,8 +662,8 @@ static void test_parse_orders(void **state)
     strcpy(c.order.symbol, "BTCUSDT");
     c.order.side = XGW_SIDE_BUY;
     c.order.type = XGW_TYPE_LIMIT;
-    c.order.qty = dec("0.5");
-    c.order.price = dec("97000.0");
+    c.order.qty = tu_dec("0.5");
+    c.order.price = tu_dec("97000.0");
     strcpy(c.order.client_id, "xgwtestclient0001");
     assert_int_equal(parse_fixture(f, XGW_OP_PLACE, &c, 200, "place_order.json"), XGW_OK);
     assert_int_equal(f->sink->n_orders, 1);
@@ -712,7 +673,7 @@ static void test_parse_orders(void **state)
     assert_string_equal(o->symbol, "BTCUSDT");
     assert_int_equal(o->status, XGW_OS_NEW);
     assert_int_equal(o->tif, XGW_TIF_GTC);
-    assert_string_equal(D(o->price), "97000.0");
+    assert_string_equal(tu_dstr(o->price), "97000.0");
 
     c = call_sym("BTCUSDT");
     strcpy(c.order_id, "11111111111111111111");
@@ -735,9 +696,9 @@ static void test_parse_orders(void **state)
     assert_int_equal(o->type, XGW_TYPE_LIMIT);
     assert_int_equal(o->tif, XGW_TIF_POST_ONLY);
     assert_false(o->reduce_only);
-    assert_string_equal(D(o->qty), "0.5");
-    assert_string_equal(D(o->filled_qty), "0.2");
-    assert_string_equal(D(o->avg_price), "96999.9");
+    assert_string_equal(tu_dstr(o->qty), "0.5");
+    assert_string_equal(tu_dstr(o->filled_qty), "0.2");
+    assert_string_equal(tu_dstr(o->avg_price), "96999.9");
     assert_int_equal(o->ts_ms, 1732280005123LL);
 
     assert_int_equal(parse_fixture(f, XGW_OP_OPEN_ORDERS, &c, 200, "pending_orders.json"), XGW_OK);
@@ -747,7 +708,7 @@ static void test_parse_orders(void **state)
     assert_int_equal(o->side, XGW_SIDE_SELL);
     assert_int_equal(o->tif, XGW_TIF_IOC);
     assert_true(o->reduce_only);
-    assert_string_equal(D(o->filled_qty), "0.500");
+    assert_string_equal(tu_dstr(o->filled_qty), "0.500");
     assert_int_equal(o->ts_ms, 1732280801500LL);
     assert_int_equal(parse_fixture(f, XGW_OP_OPEN_ORDERS, &c, 200, "pending_orders_empty.json"), XGW_OK);
     assert_int_equal(f->sink->n_orders, 0);
@@ -937,18 +898,18 @@ static void test_ws_fixtures(void **state)
     assert_int_equal(f->sink->n_tickers, 2);
     struct xgw_ticker *t = &f->sink->tickers[0];
     assert_string_equal(t->symbol, "BTCUSDT");
-    assert_string_equal(D(t->last), "97123.5");
-    assert_string_equal(D(t->bid), "97123.4");
-    assert_string_equal(D(t->ask), "97123.6");
-    assert_string_equal(D(t->bid_qty), "0.75");
-    assert_string_equal(D(t->ask_qty), "1.250");
+    assert_string_equal(tu_dstr(t->last), "97123.5");
+    assert_string_equal(tu_dstr(t->bid), "97123.4");
+    assert_string_equal(tu_dstr(t->ask), "97123.6");
+    assert_string_equal(tu_dstr(t->bid_qty), "0.75");
+    assert_string_equal(tu_dstr(t->ask_qty), "1.250");
     assert_int_equal(t->ts_ms, 1732178884994LL);
 
     assert_int_equal(ws_fixture(f, "ws_trade.json"), XGW_OK);
     assert_int_equal(f->sink->n_trades, 2);
     assert_string_equal(f->sink->trades[0].symbol, "BTCUSDT");
     assert_int_equal(f->sink->trades[0].side, XGW_SIDE_BUY);
-    assert_string_equal(D(f->sink->trades[0].qty), "0.010");
+    assert_string_equal(tu_dstr(f->sink->trades[0].qty), "0.010");
     assert_int_equal(f->sink->trades[0].ts_ms, 1732178884994LL);
     assert_int_equal(f->sink->trades[1].side, XGW_SIDE_SELL);
     assert_int_equal(f->sink->trades[1].ts_ms, 1732178884995LL);
@@ -963,7 +924,7 @@ static void test_ws_fixtures(void **state)
     assert_string_equal(bk->info.symbol, "BTCUSDT");
     assert_int_equal(bk->n_bids, 2);
     assert_int_equal(bk->n_asks, 3);
-    assert_string_equal(D(f->sink->asks[bk->ask0].price), "97123.6");
+    assert_string_equal(tu_dstr(f->sink->asks[bk->ask0].price), "97123.6");
     assert_false(f->sink->level_without_book);
 
     assert_int_equal(ws_fixture(f, "ws_order.json"), XGW_OK);
@@ -974,7 +935,7 @@ static void test_ws_fixtures(void **state)
     assert_int_equal(o->status, XGW_OS_NEW);
     assert_int_equal(o->type, XGW_TYPE_LIMIT);
     assert_int_equal(o->tif, XGW_TIF_GTC);
-    assert_string_equal(D(o->price), "97000.0");
+    assert_string_equal(tu_dstr(o->price), "97000.0");
     assert_int_equal(o->ts_ms, 1732178885123LL);
     assert_int_equal(ws_fixture(f, "ws_order_filled.json"), XGW_OK);
     o = &f->sink->orders[0];
@@ -983,16 +944,16 @@ static void test_ws_fixtures(void **state)
     assert_int_equal(o->tif, XGW_TIF_DEFAULT); /* "effect":"LONG" is junk and ignored */
     assert_true(o->reduce_only);
     assert_true(xgw_dec_is_none(o->price));
-    assert_string_equal(D(o->avg_price), "3456.70");
-    assert_string_equal(D(o->filled_qty), "1.000");
+    assert_string_equal(tu_dstr(o->avg_price), "3456.70");
+    assert_string_equal(tu_dstr(o->filled_qty), "1.000");
 
     assert_int_equal(ws_fixture(f, "ws_balance.json"), XGW_OK);
     assert_int_equal(f->sink->n_balances, 1);
-    assert_string_equal(D(f->sink->balances[0].total), "1320.875");
+    assert_string_equal(tu_dstr(f->sink->balances[0].total), "1320.875");
     assert_int_equal(ws_fixture(f, "ws_position.json"), XGW_OK);
     assert_int_equal(f->sink->n_positions, 1);
     assert_int_equal(f->sink->positions[0].side, XGW_POS_SHORT);
-    assert_string_equal(D(f->sink->positions[0].size), "0.25");
+    assert_string_equal(tu_dstr(f->sink->positions[0].size), "0.25");
 
     /* Valid frames of no interest emit nothing; malformed ones are PROTOCOL. */
     assert_int_equal(ws_fixture(f, "ws_kline.json"), XGW_OK);

@@ -33,6 +33,7 @@
 #include "instctx.h"
 #include "response.h"
 #include "sink.h"
+#include "tu_fixture.h"
 
 #define PY_KEY "0x0123456789012345678901234567890123456789012345678901234567890123"
 #define TS_KEY "0x822e9959e022b78423eb653a62ea0020cd283e71a2a8133a6ff2aeffaf373cff"
@@ -54,24 +55,6 @@ struct fx {
 /* Helpers                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static xgw_dec dec(const char *s)
-{
-    xgw_dec d;
-    if (s == NULL)
-        return xgw_dec_none();
-    assert_int_equal(xgw_dec_parse_cstr(s, &d), XGW_DEC_OK);
-    return d;
-}
-
-static const char *D(xgw_dec d)
-{
-    static char bufs[8][XGW_DEC_STRLEN];
-    static int i;
-    char *b = bufs[i++ & 7];
-    xgw_dec_format(d, b, XGW_DEC_STRLEN);
-    return b;
-}
-
 static void unhex(const char *s, uint8_t *out, size_t n) { assert_int_equal(hl_unhex(s, out, n), 0); }
 
 static void hex(const uint8_t *b, size_t n, char *out) { hl_hex0x(b, n, out); }
@@ -88,25 +71,6 @@ static const char *sdk_hex(const char *s)
     memset(b + 2, '0', 64 - n);
     memcpy(b + 2 + 64 - n, s + 2, n + 1);
     return b;
-}
-
-static char *read_fixture(const char *name)
-{
-    const char *src = getenv("XGW_SOURCE_DIR");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/tests/fixtures/hyperliquid/%s", src != NULL ? src : "../..", name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open fixture %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
 }
 
 static struct xgw_market mk(const char *sym, int64_t index, int szd)
@@ -212,14 +176,14 @@ static int parse_text(struct fx *f, enum xgw_op op, const struct xgw_call *call,
 static int parse_fixture(struct fx *f, enum xgw_op op, const struct xgw_call *call, int status, const char *name)
 {
     free(f->body);
-    f->body = read_fixture(name);
+    f->body = tu_read_fixture("hyperliquid", name);
     return parse_text(f, op, call, status, f->body);
 }
 
 static int ws_fixture(struct fx *f, const char *name)
 {
     free(f->body);
-    f->body = read_fixture(name);
+    f->body = tu_read_fixture("hyperliquid", name);
     xgw__sink_reset(f->sink);
     memset(&f->err, 0, sizeof f->err);
     return hl_plugin.ws_parse(f->hl, f->body, strlen(f->body), f->sink, &f->err);
@@ -549,8 +513,8 @@ static struct xgw_call place_call(const char *sym, enum xgw_side side, enum xgw_
     snprintf(c.order.symbol, sizeof c.order.symbol, "%s", sym);
     c.order.side = side;
     c.order.type = type;
-    c.order.qty = dec(qty);
-    c.order.price = dec(px);
+    c.order.qty = tu_dec(qty);
+    c.order.price = tu_dec(px);
     return c;
 }
 
@@ -714,13 +678,13 @@ static void test_build_place_variants(void **state)
     strcpy(c.order.client_id, "abc");
     assert_int_equal(build(f, XGW_OP_PLACE, &c), XGW_ERR_INVALID_REQUEST);
     c.order.client_id[0] = '\0';
-    c.order.price = dec("3500.55"); /* 6 significant figures */
+    c.order.price = tu_dec("3500.55"); /* 6 significant figures */
     assert_int_equal(build(f, XGW_OP_PLACE, &c), XGW_ERR_INVALID_REQUEST);
-    c.order.price = dec("3500.5");
-    c.order.qty = dec("0.00001"); /* szDecimals 4 */
+    c.order.price = tu_dec("3500.5");
+    c.order.qty = tu_dec("0.00001"); /* szDecimals 4 */
     assert_int_equal(build(f, XGW_OP_PLACE, &c), XGW_ERR_INVALID_REQUEST);
     c.order.side = XGW_SIDE_NONE;
-    c.order.qty = dec("1");
+    c.order.qty = tu_dec("1");
     assert_int_equal(build(f, XGW_OP_PLACE, &c), XGW_ERR_INVALID_REQUEST);
 
     /* market: caller's reference price ± 5 % rounded to 5 significant figures */
@@ -738,8 +702,8 @@ static void test_build_place_variants(void **state)
     assert_non_null(strstr(f->err.message, "reference price"));
     assert_int_equal(ws_fixture(f, "ws_allmids.json"), XGW_OK); /* has no ATOM */
     assert_int_equal(build(f, XGW_OP_PLACE, &m), XGW_ERR_INVALID_REQUEST);
-    hl_mid_put(f->hl, "ATOM", dec("4.8765"));
-    m.order.qty = dec("10");
+    hl_mid_put(f->hl, "ATOM", tu_dec("4.8765"));
+    m.order.qty = tu_dec("10");
     assert_int_equal(build(f, XGW_OP_PLACE, &m), XGW_OK);
     assert_non_null(strstr(body(f), "\"b\":false,\"p\":\"4.6327\",\"s\":\"10\""));
     fx_free(f);
@@ -772,7 +736,7 @@ static void test_wire_table(void **state)
         char out[XGW_DEC_STRLEN];
         struct xgw_error err;
         memset(&err, 0, sizeof err);
-        int rc = hl_wire_price(core, dec(v[i].in), v[i].szd, out, &err);
+        int rc = hl_wire_price(core, tu_dec(v[i].in), v[i].szd, out, &err);
         if (v[i].px == NULL) {
             if (rc != XGW_ERR_INVALID_REQUEST)
                 fail_msg("price %s szd %d: expected refusal, got %d (%s)", v[i].in, v[i].szd, rc, out);
@@ -781,7 +745,7 @@ static void test_wire_table(void **state)
                 fail_msg("price %s szd %d refused: %s", v[i].in, v[i].szd, err.message);
             assert_string_equal(out, v[i].px);
         }
-        rc = hl_wire_size(core, dec(v[i].in), v[i].szd, out, &err);
+        rc = hl_wire_size(core, tu_dec(v[i].in), v[i].szd, out, &err);
         if (v[i].sz == NULL) {
             if (rc != XGW_ERR_INVALID_REQUEST)
                 fail_msg("size %s szd %d: expected refusal, got %s", v[i].in, v[i].szd, out);
@@ -801,13 +765,13 @@ static void test_wire_table(void **state)
     };
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
         xgw_dec o;
-        assert_int_equal(hl_round_price(core, dec(r[i].in), r[i].szd, XGW_ROUND_NEAREST, &o), XGW_OK);
-        assert_string_equal(D(o), r[i].out);
+        assert_int_equal(hl_round_price(core, tu_dec(r[i].in), r[i].szd, XGW_ROUND_NEAREST, &o), XGW_OK);
+        assert_string_equal(tu_dstr(o), r[i].out);
         char out[XGW_DEC_STRLEN];
         assert_int_equal(hl_wire_price(core, o, r[i].szd, out, NULL), XGW_OK);
     }
     xgw_dec o;
-    assert_int_equal(hl_round_price(core, dec("0.0000001"), 0, XGW_ROUND_NEAREST, &o), XGW_ERR_INVALID_REQUEST);
+    assert_int_equal(hl_round_price(core, tu_dec("0.0000001"), 0, XGW_ROUND_NEAREST, &o), XGW_ERR_INVALID_REQUEST);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -828,12 +792,12 @@ static void test_parse_info(void **state)
     assert_int_equal(m[0].index, 0);
     assert_int_equal(m[0].qty_decimals, 5);
     assert_int_equal(m[0].price_decimals, 1);
-    assert_string_equal(D(m[0].step_size), "0.00001");
-    assert_string_equal(D(m[0].tick_size), "0.1");
+    assert_string_equal(tu_dstr(m[0].step_size), "0.00001");
+    assert_string_equal(tu_dstr(m[0].tick_size), "0.1");
     assert_string_equal(m[1].symbol, "ETH");
     assert_int_equal(m[1].index, 1);
-    assert_string_equal(D(m[2].tick_size), "0.0001");
-    assert_string_equal(D(m[2].step_size), "0.01");
+    assert_string_equal(tu_dstr(m[2].tick_size), "0.0001");
+    assert_string_equal(tu_dstr(m[2].step_size), "0.01");
     assert_string_equal(m[2].quote, "USDC");
     assert_int_equal(m[2].status, XGW_MKT_TRADING);
     assert_int_equal(m[3].index, 3);
@@ -844,15 +808,15 @@ static void test_parse_info(void **state)
     assert_int_equal(f->sink->n_tickers, 1);
     struct xgw_ticker *t = f->sink->tickers;
     assert_string_equal(t->symbol, "BTC");
-    assert_string_equal(D(t->bid), "97123.0");
-    assert_string_equal(D(t->bid_qty), "1.2345");
-    assert_string_equal(D(t->ask), "97124");
-    assert_string_equal(D(t->ask_qty), "0.0101");
+    assert_string_equal(tu_dstr(t->bid), "97123.0");
+    assert_string_equal(tu_dstr(t->bid_qty), "1.2345");
+    assert_string_equal(tu_dstr(t->ask), "97124");
+    assert_string_equal(tu_dstr(t->ask_qty), "0.0101");
     assert_true(xgw_dec_is_none(t->last));
     assert_int_equal(t->ts_ms, 1754450974231);
     xgw_dec mid;
     assert_true(hl_mid_get(f->hl, "BTC", &mid));
-    assert_string_equal(D(mid), "97123.5");
+    assert_string_equal(tu_dstr(mid), "97123.5");
 
     c.limit = 2;
     assert_int_equal(parse_fixture(f, XGW_OP_DEPTH, &c, 200, "l2book.json"), XGW_OK);
@@ -861,8 +825,8 @@ static void test_parse_info(void **state)
     assert_int_equal(f->sink->books[0].info.seq, 1754450974231);
     assert_int_equal(f->sink->n_bids, 2);
     assert_int_equal(f->sink->n_asks, 2);
-    assert_string_equal(D(f->sink->bids[1].price), "97122");
-    assert_string_equal(D(f->sink->asks[1].qty), "3.1");
+    assert_string_equal(tu_dstr(f->sink->bids[1].price), "97122");
+    assert_string_equal(tu_dstr(f->sink->asks[1].qty), "3.1");
     c.limit = 0;
     assert_int_equal(parse_fixture(f, XGW_OP_DEPTH, &c, 200, "l2book.json"), XGW_OK);
     assert_int_equal(f->sink->n_bids, 3);
@@ -876,22 +840,22 @@ static void test_parse_info(void **state)
     assert_int_equal(parse_fixture(f, XGW_OP_BALANCES, &c, 200, "clearinghouse.json"), XGW_OK);
     assert_int_equal(f->sink->n_balances, 1);
     assert_string_equal(f->sink->balances[0].asset, "USDC");
-    assert_string_equal(D(f->sink->balances[0].total), "10234.567891");
-    assert_string_equal(D(f->sink->balances[0].available), "9748.917891");
+    assert_string_equal(tu_dstr(f->sink->balances[0].total), "10234.567891");
+    assert_string_equal(tu_dstr(f->sink->balances[0].available), "9748.917891");
 
     assert_int_equal(parse_fixture(f, XGW_OP_POSITIONS, &c, 200, "clearinghouse.json"), XGW_OK);
     assert_int_equal(f->sink->n_positions, 2); /* the zero ATOM position is skipped */
     struct xgw_position *p = f->sink->positions;
     assert_string_equal(p[0].symbol, "BTC");
     assert_int_equal(p[0].side, XGW_POS_LONG);
-    assert_string_equal(D(p[0].size), "0.05");
-    assert_string_equal(D(p[0].entry_price), "97000.0");
-    assert_string_equal(D(p[0].unrealized_pnl), "6.15");
-    assert_string_equal(D(p[0].leverage), "10");
+    assert_string_equal(tu_dstr(p[0].size), "0.05");
+    assert_string_equal(tu_dstr(p[0].entry_price), "97000.0");
+    assert_string_equal(tu_dstr(p[0].unrealized_pnl), "6.15");
+    assert_string_equal(tu_dstr(p[0].leverage), "10");
     assert_true(xgw_dec_is_none(p[0].mark_price));
     assert_int_equal(p[1].side, XGW_POS_SHORT);
-    assert_string_equal(D(p[1].size), "1.5");
-    assert_string_equal(D(p[1].unrealized_pnl), "-17.4");
+    assert_string_equal(tu_dstr(p[1].size), "1.5");
+    assert_string_equal(tu_dstr(p[1].unrealized_pnl), "-17.4");
 
     c.symbol[0] = '\0';
     assert_int_equal(parse_fixture(f, XGW_OP_OPEN_ORDERS, &c, 200, "open_orders.json"), XGW_OK);
@@ -900,13 +864,13 @@ static void test_parse_info(void **state)
     assert_string_equal(o[0].order_id, "77738308");
     assert_string_equal(o[0].client_id, "0x00000000000000000000000000000001");
     assert_int_equal(o[0].side, XGW_SIDE_BUY);
-    assert_string_equal(D(o[0].price), "95000.0");
-    assert_string_equal(D(o[0].qty), "0.02");
-    assert_string_equal(D(o[0].filled_qty), "0.01");
+    assert_string_equal(tu_dstr(o[0].price), "95000.0");
+    assert_string_equal(tu_dstr(o[0].qty), "0.02");
+    assert_string_equal(tu_dstr(o[0].filled_qty), "0.01");
     assert_int_equal(o[0].status, XGW_OS_PARTIALLY_FILLED);
     assert_int_equal(o[0].ts_ms, 1754450000000);
     assert_int_equal(o[1].side, XGW_SIDE_SELL);
-    assert_string_equal(D(o[1].qty), "0.5");
+    assert_string_equal(tu_dstr(o[1].qty), "0.5");
     assert_int_equal(o[1].status, XGW_OS_NEW);
     strcpy(c.symbol, "ETH");
     assert_int_equal(parse_fixture(f, XGW_OP_OPEN_ORDERS, &c, 200, "open_orders.json"), XGW_OK);
@@ -923,8 +887,8 @@ static void test_parse_info(void **state)
     assert_int_equal(o->side, XGW_SIDE_SELL);
     assert_int_equal(o->tif, XGW_TIF_POST_ONLY);
     assert_true(o->reduce_only);
-    assert_string_equal(D(o->qty), "0.25");
-    assert_string_equal(D(o->filled_qty), "0.25");
+    assert_string_equal(tu_dstr(o->qty), "0.25");
+    assert_string_equal(tu_dstr(o->filled_qty), "0.25");
     assert_int_equal(o->ts_ms, 1754450123456);
 
     assert_int_equal(parse_fixture(f, XGW_OP_GET_ORDER, &c, 200, "order_status_unknown.json"),
@@ -959,16 +923,16 @@ static void test_parse_exchange(void **state)
     assert_string_equal(o->order_id, "77738308");
     assert_string_equal(o->client_id, "0x00000000000000000000000000000001");
     assert_int_equal(o->status, XGW_OS_NEW);
-    assert_string_equal(D(o->qty), "0.02");
+    assert_string_equal(tu_dstr(o->qty), "0.02");
     assert_int_equal(o->tif, XGW_TIF_GTC);
 
     assert_int_equal(parse_fixture(f, XGW_OP_PLACE, &c, 200, "exchange_filled.json"), XGW_OK);
     o = f->sink->orders;
     assert_int_equal(o->status, XGW_OS_FILLED);
     assert_string_equal(o->order_id, "77747314");
-    assert_string_equal(D(o->filled_qty), "0.02");
-    assert_string_equal(D(o->avg_price), "1891.4");
-    c.order.qty = dec("0.05");
+    assert_string_equal(tu_dstr(o->filled_qty), "0.02");
+    assert_string_equal(tu_dstr(o->avg_price), "1891.4");
+    c.order.qty = tu_dec("0.05");
     assert_int_equal(parse_fixture(f, XGW_OP_PLACE, &c, 200, "exchange_filled.json"), XGW_OK);
     assert_int_equal(f->sink->orders->status, XGW_OS_PARTIALLY_FILLED);
     c.order.tif = XGW_TIF_IOC;
@@ -1097,21 +1061,21 @@ static void test_ws(void **state)
     assert_int_equal(f->sink->books[0].info.ts_ms, 1754450974500);
     assert_int_equal(f->sink->n_bids, 2);
     assert_int_equal(f->sink->n_asks, 1);
-    assert_string_equal(D(f->sink->asks[0].price), "3412.2");
+    assert_string_equal(tu_dstr(f->sink->asks[0].price), "3412.2");
 
     assert_int_equal(ws_fixture(f, "ws_trades.json"), XGW_OK);
     assert_int_equal(f->sink->n_trades, 2);
     assert_string_equal(f->sink->trades[0].trade_id, "536473474573");
     assert_int_equal(f->sink->trades[0].side, XGW_SIDE_BUY);
-    assert_string_equal(D(f->sink->trades[0].price), "97124.0");
+    assert_string_equal(tu_dstr(f->sink->trades[0].price), "97124.0");
     assert_int_equal(f->sink->trades[1].side, XGW_SIDE_SELL);
     assert_int_equal(f->sink->trades[1].ts_ms, 1754450974601);
 
     assert_int_equal(ws_fixture(f, "ws_bbo.json"), XGW_OK);
     assert_int_equal(f->sink->n_tickers, 1);
     assert_string_equal(f->sink->tickers[0].symbol, "ATOM");
-    assert_string_equal(D(f->sink->tickers[0].bid), "4.8765");
-    assert_string_equal(D(f->sink->tickers[0].bid_qty), "120.5");
+    assert_string_equal(tu_dstr(f->sink->tickers[0].bid), "4.8765");
+    assert_string_equal(tu_dstr(f->sink->tickers[0].bid_qty), "120.5");
     assert_true(xgw_dec_is_none(f->sink->tickers[0].ask));
 
     assert_int_equal(ws_fixture(f, "ws_order_updates.json"), XGW_OK);
@@ -1125,7 +1089,7 @@ static void test_ws(void **state)
     assert_int_equal(ws_fixture(f, "ws_allmids.json"), XGW_OK);
     xgw_dec mid;
     assert_true(hl_mid_get(f->hl, "ETH", &mid));
-    assert_string_equal(D(mid), "3412.1");
+    assert_string_equal(tu_dstr(mid), "3412.1");
 
     ws_text(f, "{\"channel\":\"userFills\",\"data\":{\"isSnapshot\":true,\"fills\":[]}}", XGW_OK);
     ws_text(f, "{\"channel\":\"trades\",\"data\":{}}", XGW_ERR_PROTOCOL);
