@@ -48,6 +48,9 @@ static EVP_MD_CTX *thread_ctx(void)
 {
     if (tl_ctx)
         return tl_ctx;
+    /* The key must exist before the first context is made, or that context
+     * is never registered for freeing at thread exit. */
+    pthread_once(&g_once, init_once);
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     if (!c)
         return NULL;
