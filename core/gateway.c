@@ -86,6 +86,7 @@ static struct xgw__call *call_alloc(struct xgw_exchange *ex)
     c->attempt = 0;
     c->ep = -1;
     c->pin_ep = -1;
+    c->clock_resynced = false;
     c->next = NULL;
     return c;
 }
@@ -304,6 +305,34 @@ static bool should_try_again(struct xgw__call *c, const struct xgw_error *err)
     return false;
 }
 
+/* The TIME call of a clock re-sync finished (its offset is already stored
+ * in the instance's clock when it succeeded): try the signed call again,
+ * once. If the re-sync failed, the retry fails with CLOCK_SKEW again and
+ * that answer is final. */
+static void on_clock_resynced(struct xgw__call *tc, const struct xgw_result *res, const struct xgw_error *err)
+{
+    struct xgw__call *c = tc->user;
+    (void)res;
+    if (err && err->kind == XGW_ERR_CANCELLED) {
+        fail_call(c, XGW_ERR_CANCELLED, "the gateway was closed during a clock re-sync");
+        return;
+    }
+    c->attempt++;
+    attempt(c);
+}
+
+/* A signed call refused only for its timestamp is not executed by the
+ * exchange (it is checked before anything else), so re-syncing the clock
+ * and sending it again - an order with the same client id - is safe. */
+static bool start_clock_resync(struct xgw__call *c)
+{
+    if (c->clock_resynced || c->op == XGW_OP_TIME)
+        return false;
+    c->clock_resynced = true;
+    struct xgw_call none = {0};
+    return xgw__call_internal(c->ex, XGW_OP_TIME, &none, on_clock_resynced, c) == XGW_OK;
+}
+
 /* Where the answer fits into struct xgw_result; PROTOCOL when the plugin
  * said OK but emitted nothing usable for the op. */
 static int fill_result(struct xgw__call *c, struct xgw__xfer *x, struct xgw_result *r, struct xgw_error *err)
@@ -425,6 +454,12 @@ static void on_xfer_done(struct xgw__xfer *x)
     }
     if (kind != XGW_OK) {
         err.kind = (enum xgw_err_kind)kind;
+        if (kind == XGW_ERR_CLOCK_SKEW && !atomic_load(&ex->gw->closing) && start_clock_resync(c)) {
+            xgw__log(ex->cfg->name, XGW_LOG_WARN, "clock_resync", "%s refused for its timestamp; re-syncing the clock",
+                     xgw_op_name(c->op));
+            xgw__http_xfer_put(ex->http, x);
+            return;
+        }
         if (kind != XGW_ERR_CANCELLED && should_try_again(c, &err)) {
             xgw__http_xfer_put(ex->http, x);
             c->attempt++;

@@ -44,6 +44,7 @@ struct xgw__call {
     unsigned attempt;               /* 0 = first try */
     int ep;                         /* endpoint of the current attempt, -1 none */
     int pin_ep;                     /* >= 0: only this endpoint (warm-up, health checks) */
+    bool clock_resynced;            /* a CLOCK_SKEW answer already led to one re-sync */
     struct xgw__call *next;         /* free list / wait lists */
 };
 

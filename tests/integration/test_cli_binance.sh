@@ -272,4 +272,23 @@ for l in lines:
 '
 done
 
+# ---- clock: the mock's clock 10 s ahead. The first signed call is refused
+# with -1021, the gateway re-syncs its clock and sends it again: success.
+mock_stop
+mock_start --clock-offset-ms 10000
+mock_config "$TMP/clock.ini" binance testnet
+xgw -c "$TMP/clock.ini" -x binance balances
+ok "balances with the exchange's clock 10 s ahead" && py "balances after clock re-sync" '
+import json, sys
+o = json.loads(open(sys.argv[1]).read().splitlines()[0])
+assert o["asset"] == "USDT", o
+'
+mock_state "$TMP/state.json"
+py "one timestamp refusal, then success" '
+import json, sys
+st = json.load(open(sys.argv[3]))
+c = st["counters"]["binance"]
+assert c.get("timestamp_failures", 0) == 1, c
+' "$TMP/state.json"
+
 mock_finish
