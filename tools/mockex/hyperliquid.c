@@ -1,16 +1,836 @@
 /*
- * hyperliquid.c — Hyperliquid module of the mock: PLACEHOLDER.
+ * hyperliquid.c — Hyperliquid module of the mock: POST /info and
+ * POST /exchange (hyperliquid.md). WS /ws is not served yet (refused).
  *
- * Claims POST /info, POST /exchange and WS /ws and answers with
- * Hyperliquid's error shape. The Hyperliquid helper replaces this file with
- * the real module (see mockex.h for the interface).
+ * /exchange verifies the L1 action signature the way the exchange does: the
+ * action is re-serialised from the JSON body with msgpack in the key order
+ * received (cJSON keeps it), followed by nonce / vault / expiresAfter, hashed
+ * to the connectionId, wrapped in the EIP-712 "Agent" digest, and the signer
+ * is RECOVERED from {r,s,v}. Because the signer is recovered, not checked,
+ * a wrong key or wrong bytes show up as an unknown address — the exchange's
+ * "User or API Wallet 0x… does not exist." The mock is both networks: it
+ * accepts source "a" (mainnet) and "b" (testnet).
+ *
+ * The EIP-712 encoding here is written from the spec independently of the
+ * plugin's sign.c (only the Keccak permutation, plugins/hyperliquid/keccak.c,
+ * is shared), so a bug in one does not hide in the other.
  */
 #include "mockex.h"
 
-#include <string.h>
+#include "keccak.h"
 
-static void *create(struct mx_server *srv) { return srv; }
-static void destroy(void *self) { (void)self; }
+#include <cjson/cJSON.h>
+#include <msgpack.h>
+#include <secp256k1.h>
+#include <secp256k1_recovery.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define EX "hyperliquid"
+#define HL_MAX_SIGNERS 64
+#define HL_BOOK_LEVELS 20 /* l2Book gives 20 levels a side, as the exchange */
+#define HL_LEVERAGE 20
+
+struct hl_signer {
+    struct mx_account *acct;
+    uint64_t last_nonce;
+};
+
+struct hl {
+    struct mx_server *srv;
+    secp256k1_context *secp;
+    struct hl_signer signers[HL_MAX_SIGNERS];
+    int nsigners;
+};
+
+static const char *const HEADERS[] = {NULL};
+
+/* ------------------------------------------------------------------------ */
+/* hashing                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void kk(const void *p, size_t n, uint8_t out[32]) { hl_keccak256_builtin(p, n, out); }
+static void kks(const char *s, uint8_t out[32]) { kk(s, strlen(s), out); }
+
+static void be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+/* EIP-712: keccak(0x19 0x01 ‖ domainSeparator ‖ hashStruct(Agent{source, connectionId})). */
+static void agent_digest(const uint8_t conn[32], const char *source, uint8_t out[32])
+{
+    uint8_t dom[5 * 32] = {0}, agent[3 * 32], msg[2 + 64];
+    kks("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)", dom);
+    kks("Exchange", dom + 32);
+    kks("1", dom + 64);
+    dom[96 + 30] = 1337 >> 8; /* uint256 chainId, big-endian */
+    dom[96 + 31] = 1337 & 0xff;
+    /* verifyingContract = address(0): 32 zero bytes already there */
+    kks("Agent(string source,bytes32 connectionId)", agent);
+    kks(source, agent + 32);
+    memcpy(agent + 64, conn, 32);
+    msg[0] = 0x19;
+    msg[1] = 0x01;
+    kk(dom, sizeof dom, msg + 2);
+    kk(agent, sizeof agent, msg + 34);
+    kk(msg, sizeof msg, out);
+}
+
+static int hexval(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* "0x" + 2n hex (the 0x optional) → n bytes; shorter r/s are left-padded. */
+static int unhex(const char *s, uint8_t *out, size_t n, int exact)
+{
+    if (!s)
+        return -1;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        s += 2;
+    size_t l = strlen(s);
+    if (l == 0 || l > 2 * n || (exact && l != 2 * n))
+        return -1;
+    memset(out, 0, n);
+    size_t off = 2 * n - l; /* nibble offset */
+    for (size_t i = 0; i < l; i++) {
+        int v = hexval((unsigned char)s[i]);
+        if (v < 0)
+            return -1;
+        size_t nib = off + i;
+        out[nib / 2] |= (uint8_t)(nib % 2 ? v : v << 4);
+    }
+    return 0;
+}
+
+static void addr_hex(const uint8_t a[20], char out[43])
+{
+    static const char hx[] = "0123456789abcdef";
+    out[0] = '0', out[1] = 'x';
+    for (int i = 0; i < 20; i++)
+        out[2 + 2 * i] = hx[a[i] >> 4], out[3 + 2 * i] = hx[a[i] & 15];
+    out[42] = 0;
+}
+
+static void pub_address(const secp256k1_context *ctx, const secp256k1_pubkey *pk, char out[43])
+{
+    uint8_t ser[65], h[32];
+    size_t n = sizeof ser;
+    secp256k1_ec_pubkey_serialize(ctx, ser, &n, pk, SECP256K1_EC_UNCOMPRESSED);
+    kk(ser + 1, 64, h);
+    addr_hex(h + 12, out);
+}
+
+/* msgpack of a JSON value, maps in the order received. Numbers must be
+ * integers (the exchange's actions carry none other); returns -1 otherwise. */
+static int pack_json(msgpack_packer *pk, const cJSON *v)
+{
+    if (cJSON_IsObject(v)) {
+        int n = cJSON_GetArraySize(v);
+        if (msgpack_pack_map(pk, (size_t)n))
+            return -1;
+        for (const cJSON *c = v->child; c; c = c->next) {
+            size_t kl = strlen(c->string);
+            if (msgpack_pack_str(pk, kl) || msgpack_pack_str_body(pk, c->string, kl) || pack_json(pk, c))
+                return -1;
+        }
+        return 0;
+    }
+    if (cJSON_IsArray(v)) {
+        if (msgpack_pack_array(pk, (size_t)cJSON_GetArraySize(v)))
+            return -1;
+        for (const cJSON *c = v->child; c; c = c->next)
+            if (pack_json(pk, c))
+                return -1;
+        return 0;
+    }
+    if (cJSON_IsString(v)) {
+        size_t l = strlen(v->valuestring);
+        return msgpack_pack_str(pk, l) || msgpack_pack_str_body(pk, v->valuestring, l) ? -1 : 0;
+    }
+    if (cJSON_IsTrue(v))
+        return msgpack_pack_true(pk);
+    if (cJSON_IsFalse(v))
+        return msgpack_pack_false(pk);
+    if (cJSON_IsNull(v))
+        return msgpack_pack_nil(pk);
+    if (cJSON_IsNumber(v)) {
+        double d = v->valuedouble;
+        if (!(d >= -9007199254740992.0 && d <= 9007199254740992.0) || (double)(int64_t)d != d)
+            return -1;
+        /* msgpack-c picks the smallest encoding, as the SDK's msgpack does */
+        return d < 0 ? msgpack_pack_int64(pk, (int64_t)d) : msgpack_pack_uint64(pk, (uint64_t)d);
+    }
+    return -1;
+}
+
+static int json_u64(const cJSON *v, uint64_t *out)
+{
+    /* integers only, exactly representable (< 2^53); the range test also
+     * rejects NaN before the cast */
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 9007199254740992.0) ||
+        (double)(uint64_t)v->valuedouble != v->valuedouble)
+        return -1;
+    *out = (uint64_t)v->valuedouble;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* answers                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void err_answer(struct mx_resp *rs, const char *msg)
+{
+    mx_buf_reset(&rs->body);
+    mx_buf_puts(&rs->body, "{\"status\":\"err\",\"response\":");
+    mx_buf_json_str(&rs->body, msg);
+    mx_buf_puts(&rs->body, "}");
+}
+
+/* Bodies the exchange cannot deserialise get 422 with a plain message. */
+static void bad_body(struct mx_resp *rs)
+{
+    rs->status = 422;
+    rs->content_type = "text/plain";
+    mx_buf_reset(&rs->body);
+    mx_buf_puts(&rs->body, "Failed to deserialize the JSON body into the target type");
+}
+
+static struct hl_signer *signer_of(struct hl *hl, struct mx_account *a)
+{
+    for (int i = 0; i < hl->nsigners; i++)
+        if (hl->signers[i].acct == a)
+            return &hl->signers[i];
+    if (hl->nsigners == HL_MAX_SIGNERS)
+        return NULL;
+    struct hl_signer *s = &hl->signers[hl->nsigners++];
+    s->acct = a;
+    s->last_nonce = 0;
+    return s;
+}
+
+static const char *status_name(enum mx_ord_status s)
+{
+    switch (s) {
+    case MX_NEW:
+    case MX_PARTIALLY_FILLED:
+        return "open";
+    case MX_FILLED:
+        return "filled";
+    case MX_CANCELED:
+        return "canceled";
+    default:
+        return "rejected"; /* IOC/Alo that could not stay */
+    }
+}
+
+static void order_json(const struct mx_instr *in, const struct mx_order *o, struct mx_buf *b)
+{
+    mx_buf_puts(b, "{\"coin\":");
+    mx_buf_json_str(b, in->base);
+    mx_buf_puts(b, ",\"side\":");
+    mx_buf_puts(b, o->side > 0 ? "\"B\"" : "\"A\"");
+    mx_buf_puts(b, ",\"limitPx\":");
+    mx_buf_dec(b, o->price, in->price_scale, 1);
+    mx_buf_puts(b, ",\"sz\":");
+    mx_buf_dec(b, o->qty - o->filled, in->qty_scale, 1);
+    mx_buf_puts(b, ",\"origSz\":");
+    mx_buf_dec(b, o->qty, in->qty_scale, 1);
+    mx_buf_printf(b, ",\"oid\":%llu,\"timestamp\":%lld,\"orderType\":\"Limit\",\"tif\":\"%s\",\"reduceOnly\":%s",
+                  (unsigned long long)o->id, (long long)o->created_ms,
+                  o->tif == MX_IOC ? "Ioc" : o->tif == MX_GTX ? "Alo" : "Gtc", o->reduce_only ? "true" : "false");
+    if (o->client_id[0]) {
+        mx_buf_puts(b, ",\"cloid\":");
+        mx_buf_json_str(b, o->client_id);
+    } else {
+        mx_buf_puts(b, ",\"cloid\":null");
+    }
+    mx_buf_puts(b, "}");
+}
+
+/* ------------------------------------------------------------------------ */
+/* /info                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* HL sizes: szDecimals 5 for BTC, 4 for ETH (the real exchange's values);
+ * the mock's lot is coarser (qty_scale), so finer sizes are refused at
+ * placement with the exchange's own "invalid size" error. */
+static int sz_decimals(const struct mx_instr *in) { return !strcmp(in->base, "BTC") ? 5 : !strcmp(in->base, "ETH") ? 4 : in->qty_scale; }
+
+static void info_meta(struct hl *hl, struct mx_buf *b)
+{
+    struct mx_market *m = mx_market_of(hl->srv);
+    mx_buf_puts(b, "{\"universe\":[");
+    for (int i = 0; i < mx_market_count(m); i++) {
+        const struct mx_instr *in = mx_market_instr(m, i);
+        mx_buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
+        mx_buf_json_str(b, in->base);
+        mx_buf_printf(b, ",\"szDecimals\":%d,\"maxLeverage\":%d}", sz_decimals(in), HL_LEVERAGE);
+    }
+    mx_buf_puts(b, "]}");
+}
+
+static void info_mids(struct hl *hl, struct mx_buf *b)
+{
+    struct mx_market *m = mx_market_of(hl->srv);
+    mx_buf_puts(b, "{");
+    for (int i = 0; i < mx_market_count(m); i++) {
+        const struct mx_instr *in = mx_market_instr(m, i);
+        const struct mx_book *bk = mx_market_book(m, i);
+        /* mid = (bid+ask)/2 exactly: one more decimal than the tick */
+        int64_t twice = mx_book_bid(bk) + mx_book_ask(bk);
+        if (i)
+            mx_buf_puts(b, ",");
+        mx_buf_json_str(b, in->base);
+        mx_buf_puts(b, ":");
+        mx_buf_dec(b, twice * 5, in->price_scale + 1, 1);
+    }
+    mx_buf_puts(b, "}");
+}
+
+static void info_l2(struct hl *hl, const struct mx_instr *in, struct mx_buf *b)
+{
+    const struct mx_book *bk = mx_market_book(mx_market_of(hl->srv), in->idx);
+    mx_buf_puts(b, "{\"coin\":");
+    mx_buf_json_str(b, in->base);
+    mx_buf_printf(b, ",\"time\":%lld,\"levels\":[", (long long)bk->time_ms);
+    for (int side = 0; side < 2; side++) {
+        mx_buf_puts(b, side ? ",[" : "[");
+        int n = 0;
+        for (int i = 0; i < MX_BOOK_DEPTH && n < HL_BOOK_LEVELS; i++) {
+            int64_t q = side ? bk->ask_qty[i] : bk->bid_qty[i];
+            if (q <= 0)
+                continue;
+            int64_t px = side ? bk->best_bid + 1 + i : bk->best_bid - i;
+            mx_buf_puts(b, n ? ",{\"px\":" : "{\"px\":");
+            mx_buf_dec(b, px, in->price_scale, 1);
+            mx_buf_puts(b, ",\"sz\":");
+            mx_buf_dec(b, q, in->qty_scale, 1);
+            mx_buf_puts(b, ",\"n\":1}");
+            n++;
+        }
+        mx_buf_puts(b, "]");
+    }
+    mx_buf_puts(b, "]}");
+}
+
+static void info_clearing(struct hl *hl, struct mx_account *a, struct mx_buf *b)
+{
+    struct mx_market *m = mx_market_of(hl->srv);
+    int64_t upnl = 0, ntl = 0;
+    for (int i = 0; i < mx_market_count(m); i++) {
+        const struct mx_instr *in = mx_market_instr(m, i);
+        int64_t amt = a->pos[i].amt;
+        if (!amt)
+            continue;
+        upnl += mx_acct_unrealized_e8(hl->srv, a, i);
+        ntl += mx_notional_e8(in, mx_book_bid(mx_market_book(m, i)), amt < 0 ? -amt : amt);
+    }
+    int64_t value = a->wallet_e8 + upnl;
+    int64_t avail = mx_acct_available_e8(hl->srv, a);
+    if (avail < 0)
+        avail = 0;
+    mx_buf_puts(b, "{\"marginSummary\":{\"accountValue\":");
+    mx_buf_dec(b, value, 8, 1);
+    mx_buf_puts(b, ",\"totalNtlPos\":");
+    mx_buf_dec(b, ntl, 8, 1);
+    mx_buf_puts(b, ",\"totalRawUsd\":");
+    mx_buf_dec(b, a->wallet_e8, 8, 1);
+    mx_buf_puts(b, ",\"totalMarginUsed\":");
+    mx_buf_dec(b, ntl / HL_LEVERAGE, 8, 1);
+    mx_buf_puts(b, "},\"withdrawable\":");
+    mx_buf_dec(b, avail, 8, 1);
+    mx_buf_puts(b, ",\"assetPositions\":[");
+    int first = 1;
+    for (int i = 0; i < mx_market_count(m); i++) {
+        const struct mx_instr *in = mx_market_instr(m, i);
+        const struct mx_position *p = &a->pos[i];
+        if (!p->amt)
+            continue;
+        int64_t absq = p->amt < 0 ? -p->amt : p->amt;
+        int64_t pv = mx_notional_e8(in, mx_book_bid(mx_market_book(m, i)), absq);
+        mx_buf_puts(b, first ? "{\"type\":\"oneWay\",\"position\":{\"coin\":" : ",{\"type\":\"oneWay\",\"position\":{\"coin\":");
+        first = 0;
+        mx_buf_json_str(b, in->base);
+        mx_buf_puts(b, ",\"szi\":");
+        mx_buf_dec(b, p->amt, in->qty_scale, 1);
+        mx_buf_puts(b, ",\"entryPx\":");
+        mx_buf_dec(b, mx_pos_entry_e8(in, p), 8, 1);
+        mx_buf_puts(b, ",\"positionValue\":");
+        mx_buf_dec(b, pv, 8, 1);
+        mx_buf_puts(b, ",\"unrealizedPnl\":");
+        mx_buf_dec(b, mx_acct_unrealized_e8(hl->srv, a, i), 8, 1);
+        mx_buf_printf(b, ",\"leverage\":{\"type\":\"cross\",\"value\":%d},\"liquidationPx\":null,\"marginUsed\":",
+                      HL_LEVERAGE);
+        mx_buf_dec(b, pv / HL_LEVERAGE, 8, 1);
+        mx_buf_puts(b, "}}");
+    }
+    mx_buf_printf(b, "],\"time\":%lld}", (long long)mx_clock_ms(hl->srv, EX));
+}
+
+static void info_open(struct hl *hl, struct mx_account *a, struct mx_buf *b)
+{
+    struct mx_market *m = mx_market_of(hl->srv);
+    mx_buf_puts(b, "[");
+    for (const struct mx_order *o = a ? a->open : NULL; o; o = o->next) {
+        if (o != a->open)
+            mx_buf_puts(b, ",");
+        order_json(mx_market_instr(m, o->instr), o, b);
+    }
+    mx_buf_puts(b, "]");
+}
+
+static void info_status(struct hl *hl, struct mx_account *a, const cJSON *oid, struct mx_buf *b)
+{
+    uint64_t id = 0;
+    const char *cl = NULL;
+    if (cJSON_IsString(oid))
+        cl = oid->valuestring;
+    else if (json_u64(oid, &id))
+        id = 0;
+    struct mx_order *o = NULL;
+    struct mx_market *m = mx_market_of(hl->srv);
+    /* the store looks per instrument: try each */
+    for (int i = 0; a && !o && (id || (cl && cl[0])) && i < mx_market_count(m); i++)
+        o = mx_acct_order(a, i, id, id ? NULL : cl, NULL);
+    if (!o) {
+        mx_buf_puts(b, "{\"status\":\"unknownOid\"}");
+        return;
+    }
+    mx_buf_puts(b, "{\"status\":\"order\",\"order\":{\"order\":");
+    order_json(mx_market_instr(m, o->instr), o, b);
+    mx_buf_printf(b, ",\"status\":\"%s\",\"statusTimestamp\":%lld}}", status_name(o->status),
+                  (long long)o->updated_ms);
+}
+
+static const struct mx_instr *coin_instr(struct hl *hl, const char *coin)
+{
+    struct mx_market *m = mx_market_of(hl->srv);
+    for (int i = 0; coin && i < mx_market_count(m); i++)
+        if (!strcmp(mx_market_instr(m, i)->base, coin))
+            return mx_market_instr(m, i);
+    return NULL;
+}
+
+static void info(struct hl *hl, const struct mx_req *r, struct mx_resp *rs)
+{
+    cJSON *j = cJSON_ParseWithLength(r->body, r->body_len);
+    const cJSON *t = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "type") : NULL;
+    if (!cJSON_IsString(t)) {
+        bad_body(rs);
+        goto out;
+    }
+    const char *type = t->valuestring;
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(j, "user");
+    struct mx_account *a = cJSON_IsString(u) ? mx_acct_find(hl->srv, EX, u->valuestring) : NULL;
+    if (!strcmp(type, "meta"))
+        info_meta(hl, &rs->body);
+    else if (!strcmp(type, "allMids"))
+        info_mids(hl, &rs->body);
+    else if (!strcmp(type, "l2Book")) {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "coin");
+        const struct mx_instr *in = cJSON_IsString(c) ? coin_instr(hl, c->valuestring) : NULL;
+        if (in)
+            info_l2(hl, in, &rs->body);
+        else if (cJSON_IsString(c))
+            mx_buf_puts(&rs->body, "null"); /* the exchange answers null for an unknown coin */
+        else
+            bad_body(rs);
+    } else if (!strcmp(type, "clearinghouseState") || !strcmp(type, "openOrders") ||
+               !strcmp(type, "orderStatus")) {
+        if (!cJSON_IsString(u) || strlen(u->valuestring) != 42) {
+            bad_body(rs);
+            goto out;
+        }
+        if (!strcmp(type, "openOrders"))
+            info_open(hl, a, &rs->body);
+        else if (!strcmp(type, "orderStatus"))
+            info_status(hl, a, cJSON_GetObjectItemCaseSensitive(j, "oid"), &rs->body);
+        else if (a)
+            info_clearing(hl, a, &rs->body);
+        else /* an unknown address has an empty account on the exchange */
+            mx_buf_printf(&rs->body,
+                          "{\"marginSummary\":{\"accountValue\":\"0.0\",\"totalNtlPos\":\"0.0\",\"totalRawUsd\":"
+                          "\"0.0\",\"totalMarginUsed\":\"0.0\"},\"withdrawable\":\"0.0\",\"assetPositions\":[],"
+                          "\"time\":%lld}",
+                          (long long)mx_clock_ms(hl->srv, EX));
+    } else {
+        bad_body(rs);
+    }
+out:
+    cJSON_Delete(j);
+}
+
+/* ------------------------------------------------------------------------ */
+/* /exchange                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static const struct mx_instr *asset_instr(struct hl *hl, const cJSON *v)
+{
+    uint64_t a;
+    struct mx_market *m = mx_market_of(hl->srv);
+    if (json_u64(v, &a) || a >= (uint64_t)mx_market_count(m))
+        return NULL;
+    return mx_market_instr(m, (int)a);
+}
+
+static int valid_cloid(const char *s)
+{
+    if (strlen(s) != 34 || s[0] != '0' || s[1] != 'x')
+        return 0;
+    for (int i = 2; i < 34; i++)
+        if (hexval((unsigned char)s[i]) < 0)
+            return 0;
+    return 1;
+}
+
+static void place_one(struct hl *hl, struct mx_account *a, const cJSON *o, struct mx_buf *b)
+{
+    const struct mx_instr *in = asset_instr(hl, cJSON_GetObjectItemCaseSensitive(o, "a"));
+    const cJSON *isb = cJSON_GetObjectItemCaseSensitive(o, "b");
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "p");
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(o, "s");
+    const cJSON *ro = cJSON_GetObjectItemCaseSensitive(o, "r");
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "t");
+    const cJSON *lim = cJSON_IsObject(t) ? cJSON_GetObjectItemCaseSensitive(t, "limit") : NULL;
+    const cJSON *tif = cJSON_IsObject(lim) ? cJSON_GetObjectItemCaseSensitive(lim, "tif") : NULL;
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "c");
+    char msg[160];
+    if (!in) {
+        mx_buf_puts(b, "{\"error\":\"Unknown asset\"}");
+        return;
+    }
+    int asset = in->idx;
+    if (!cJSON_IsBool(isb) || !cJSON_IsString(p) || !cJSON_IsString(s) || (ro && !cJSON_IsBool(ro)) ||
+        !cJSON_IsString(tif) || (c && !cJSON_IsNull(c) && (!cJSON_IsString(c) || !valid_cloid(c->valuestring)))) {
+        mx_buf_puts(b, "{\"error\":\"Failed to deserialize the order\"}");
+        return;
+    }
+    struct mx_order q;
+    memset(&q, 0, sizeof q);
+    q.instr = in->idx;
+    q.side = cJSON_IsTrue(isb) ? 1 : -1;
+    q.type = MX_LIMIT;
+    q.reduce_only = cJSON_IsTrue(ro);
+    const char *tv = tif->valuestring;
+    if (!strcmp(tv, "Gtc"))
+        q.tif = MX_GTC;
+    else if (!strcmp(tv, "Ioc"))
+        q.tif = MX_IOC;
+    else if (!strcmp(tv, "Alo"))
+        q.tif = MX_GTX;
+    else {
+        mx_buf_puts(b, "{\"error\":\"Invalid TIF\"}");
+        return;
+    }
+    if (mx_parse_dec(p->valuestring, strlen(p->valuestring), in->price_scale, &q.price) || q.price <= 0) {
+        snprintf(msg, sizeof msg, "{\"error\":\"Order has invalid price. asset=%d\"}", asset);
+        mx_buf_puts(b, msg);
+        return;
+    }
+    if (mx_parse_dec(s->valuestring, strlen(s->valuestring), in->qty_scale, &q.qty) || q.qty <= 0) {
+        snprintf(msg, sizeof msg, "{\"error\":\"Order has invalid size. asset=%d\"}", asset);
+        mx_buf_puts(b, msg);
+        return;
+    }
+    if (mx_notional_e8(in, q.price, q.qty) < 10LL * 100000000LL) {
+        snprintf(msg, sizeof msg, "{\"error\":\"Order must have minimum value of $10. asset=%d\"}", asset);
+        mx_buf_puts(b, msg);
+        return;
+    }
+    if (c && cJSON_IsString(c)) {
+        if (mx_acct_order(a, in->idx, 0, c->valuestring, NULL)) {
+            snprintf(msg, sizeof msg, "{\"error\":\"Duplicate cloid. asset=%d\"}", asset);
+            mx_buf_puts(b, msg);
+            return;
+        }
+        mx_copy(q.client_id, sizeof q.client_id, c->valuestring);
+    }
+    struct mx_order res;
+    int rc = mx_acct_place(hl->srv, a, &q, &res);
+    if (rc == -1)
+        snprintf(msg, sizeof msg, "{\"error\":\"Insufficient margin to place order. asset=%d\"}", asset);
+    else if (rc == -2)
+        snprintf(msg, sizeof msg, "{\"error\":\"Post only order would have immediately matched. asset=%d\"}", asset);
+    else if (rc == -3)
+        snprintf(msg, sizeof msg, "{\"error\":\"Reduce only order would increase position. asset=%d\"}", asset);
+    else if (rc)
+        snprintf(msg, sizeof msg, "{\"error\":\"Order rejected. asset=%d\"}", asset);
+    if (rc) {
+        mx_buf_puts(b, msg);
+        return;
+    }
+    mx_count(hl->srv, EX, "orders_placed", 1);
+    if (res.filled > 0) {
+        mx_buf_puts(b, "{\"filled\":{\"totalSz\":");
+        mx_buf_dec(b, res.filled, in->qty_scale, 1);
+        mx_buf_puts(b, ",\"avgPx\":");
+        mx_buf_dec(b, res.last_px, in->price_scale, 1); /* fills are whole, at one price */
+        mx_buf_printf(b, ",\"oid\":%llu", (unsigned long long)res.id);
+    } else if (res.status == MX_NEW) {
+        mx_buf_printf(b, "{\"resting\":{\"oid\":%llu", (unsigned long long)res.id);
+    } else {
+        snprintf(msg, sizeof msg,
+                 "{\"error\":\"Order could not immediately match against any resting orders. asset=%d\"}", asset);
+        mx_buf_puts(b, msg);
+        return;
+    }
+    if (res.client_id[0]) {
+        mx_buf_puts(b, ",\"cloid\":");
+        mx_buf_json_str(b, res.client_id);
+    }
+    mx_buf_puts(b, "}}");
+}
+
+static void cancel_one(struct hl *hl, struct mx_account *a, const cJSON *cx, int by_cloid, struct mx_buf *b)
+{
+    const struct mx_instr *in = asset_instr(hl, cJSON_GetObjectItemCaseSensitive(cx, by_cloid ? "asset" : "a"));
+    struct mx_order out;
+    uint64_t oid = 0;
+    const cJSON *cl = cJSON_GetObjectItemCaseSensitive(cx, "cloid");
+    int ok = in && (by_cloid ? cJSON_IsString(cl) && !mx_acct_cancel(hl->srv, a, in->idx, 0, cl->valuestring, &out)
+                             : !json_u64(cJSON_GetObjectItemCaseSensitive(cx, "o"), &oid) && oid &&
+                                   !mx_acct_cancel(hl->srv, a, in->idx, oid, NULL, &out));
+    if (ok) {
+        mx_count(hl->srv, EX, "orders_canceled", 1);
+        mx_buf_puts(b, "\"success\"");
+    } else {
+        mx_buf_printf(b, "{\"error\":\"Order was never placed, already canceled, or filled. asset=%d\"}",
+                      in ? in->idx : -1);
+    }
+}
+
+/* The signer of an action, recovered; returns the account or NULL with the
+ * recovered address (source "a") in who. -1 when the signature is malformed. */
+static int recover(struct hl *hl, const uint8_t conn[32], const cJSON *sig, struct mx_account **acct, char who[43])
+{
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(sig, "r");
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(sig, "s");
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(sig, "v");
+    uint8_t rs[64];
+    uint64_t vv;
+    if (!cJSON_IsString(r) || !cJSON_IsString(s) || json_u64(v, &vv) || unhex(r->valuestring, rs, 32, 0) ||
+        unhex(s->valuestring, rs + 32, 32, 0))
+        return -1;
+    int recid = vv >= 27 ? (int)(vv - 27) : (int)vv;
+    if (recid < 0 || recid > 1)
+        return -1;
+    secp256k1_ecdsa_recoverable_signature rsig;
+    if (!secp256k1_ecdsa_recoverable_signature_parse_compact(hl->secp, &rsig, rs, recid))
+        return -1;
+    static const char *const sources[2] = {"a", "b"};
+    *acct = NULL;
+    for (int i = 0; i < 2; i++) {
+        uint8_t dg[32];
+        secp256k1_pubkey pk;
+        char addr[43];
+        agent_digest(conn, sources[i], dg);
+        if (!secp256k1_ecdsa_recover(hl->secp, &pk, &rsig, dg)) {
+            if (i == 0)
+                mx_copy(who, 43, "0x0000000000000000000000000000000000000000");
+            continue;
+        }
+        pub_address(hl->secp, &pk, addr);
+        if (i == 0)
+            mx_copy(who, 43, addr);
+        struct mx_account *a = mx_acct_find(hl->srv, EX, addr);
+        if (a) {
+            *acct = a;
+            mx_copy(who, 43, addr);
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static void exchange(struct hl *hl, const struct mx_req *r, struct mx_resp *rs)
+{
+    cJSON *j = cJSON_ParseWithLength(r->body, r->body_len);
+    const cJSON *act = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "action") : NULL;
+    const cJSON *nonce = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "nonce") : NULL;
+    const cJSON *sig = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "signature") : NULL;
+    const cJSON *vault = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "vaultAddress") : NULL;
+    const cJSON *exp = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "expiresAfter") : NULL;
+    const cJSON *type = cJSON_IsObject(act) ? cJSON_GetObjectItemCaseSensitive(act, "type") : NULL;
+    uint64_t n, e = 0;
+    uint8_t vaddr[20];
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    if (!cJSON_IsString(type) || json_u64(nonce, &n) || !cJSON_IsObject(sig) ||
+        (vault && !cJSON_IsNull(vault) && (!cJSON_IsString(vault) || unhex(vault->valuestring, vaddr, 20, 1))) ||
+        (exp && !cJSON_IsNull(exp) && json_u64(exp, &e))) {
+        bad_body(rs);
+        goto out;
+    }
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    if (pack_json(&pk, act)) {
+        bad_body(rs);
+        goto out;
+    }
+    /* trailer: nonce ‖ vault flag [‖ address] ‖ [0x00 ‖ expiresAfter] */
+    uint8_t tail[8 + 1 + 20 + 1 + 8];
+    size_t tl = 0;
+    be64(tail, n);
+    tl = 8;
+    if (cJSON_IsString(vault)) {
+        tail[tl++] = 1;
+        memcpy(tail + tl, vaddr, 20);
+        tl += 20;
+    } else {
+        tail[tl++] = 0;
+    }
+    if (cJSON_IsNumber(exp)) {
+        tail[tl++] = 0;
+        be64(tail + tl, e);
+        tl += 8;
+    }
+    msgpack_sbuffer_write(&sb, (const char *)tail, tl);
+    uint8_t conn[32];
+    kk(sb.data, sb.size, conn);
+
+    struct mx_account *a = NULL;
+    char who[43], msg[160];
+    if (recover(hl, conn, sig, &a, who)) {
+        mx_count(hl->srv, EX, "signature_failures", 1);
+        err_answer(rs, "Invalid signature");
+        goto out;
+    }
+    if (!a) {
+        mx_count(hl->srv, EX, "signature_failures", 1);
+        snprintf(msg, sizeof msg, "User or API Wallet %s does not exist.", who);
+        err_answer(rs, msg);
+        goto out;
+    }
+    int64_t now = mx_clock_ms(hl->srv, EX);
+    if (cJSON_IsNumber(exp) && (int64_t)e < now) {
+        snprintf(msg, sizeof msg, "Action expired: expiresAfter %llu < now %lld", (unsigned long long)e,
+                 (long long)now);
+        err_answer(rs, msg);
+        goto out;
+    }
+    struct hl_signer *sg = signer_of(hl, a);
+    /* the exchange's window: nonces within (now - 2 days, now + 1 day) */
+    if (!sg || n <= sg->last_nonce || (int64_t)n < now - 2 * 86400000LL || (int64_t)n > now + 86400000LL) {
+        mx_count(hl->srv, EX, "nonce_failures", 1);
+        snprintf(msg, sizeof msg, "Invalid nonce: duplicate nonce or outside the window (nonce %llu)",
+                 (unsigned long long)n);
+        err_answer(rs, msg);
+        goto out;
+    }
+    sg->last_nonce = n;
+    const char *tv = type->valuestring;
+    int kind = !strcmp(tv, "order") ? 0 : !strcmp(tv, "cancel") ? 1 : !strcmp(tv, "cancelByCloid") ? 2 : -1;
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(act, kind == 0 ? "orders" : "cancels");
+    if (kind < 0 || !cJSON_IsArray(list) || cJSON_GetArraySize(list) < 1) {
+        bad_body(rs);
+        goto out;
+    }
+    if (kind == 0) {
+        const cJSON *g = cJSON_GetObjectItemCaseSensitive(act, "grouping");
+        if (!cJSON_IsString(g) || strcmp(g->valuestring, "na")) {
+            err_answer(rs, "Only grouping \"na\" is supported by the mock");
+            goto out;
+        }
+    }
+    mx_buf_printf(&rs->body, "{\"status\":\"ok\",\"response\":{\"type\":\"%s\",\"data\":{\"statuses\":[",
+                  kind == 0 ? "order" : "cancel");
+    const cJSON *it;
+    int first = 1;
+    cJSON_ArrayForEach(it, list)
+    {
+        if (!first)
+            mx_buf_puts(&rs->body, ",");
+        first = 0;
+        if (!cJSON_IsObject(it))
+            mx_buf_puts(&rs->body, "{\"error\":\"Failed to deserialize\"}");
+        else if (kind == 0)
+            place_one(hl, a, it, &rs->body);
+        else
+            cancel_one(hl, a, it, kind == 2, &rs->body);
+    }
+    mx_buf_puts(&rs->body, "]}}}");
+out:
+    msgpack_sbuffer_destroy(&sb);
+    cJSON_Delete(j);
+}
+
+/* ------------------------------------------------------------------------ */
+/* module                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static void derive_addresses(struct hl *hl)
+{
+    for (struct mx_account *a = mx_acct_first(hl->srv); a; a = a->next) {
+        if (strcmp(a->exchange, EX) || a->api_key[0])
+            continue;
+        uint8_t key[32];
+        secp256k1_pubkey pk;
+        if (unhex(a->secret, key, 32, 1) || !secp256k1_ec_pubkey_create(hl->secp, &pk, key)) {
+            fprintf(stderr, "xgw-mockex: hyperliquid account %s has no valid private key\n", a->name);
+            continue;
+        }
+        memset(key, 0, sizeof key);
+        char addr[43];
+        pub_address(hl->secp, &pk, addr);
+        mx_copy(a->api_key, sizeof a->api_key, addr);
+    }
+}
+
+static void *create(struct mx_server *srv)
+{
+    struct hl *hl = calloc(1, sizeof *hl);
+    if (!hl)
+        return NULL;
+    hl->srv = srv;
+    hl->secp = secp256k1_context_create(SECP256K1_CONTEXT_SIGN | SECP256K1_CONTEXT_VERIFY);
+    if (!hl->secp) {
+        free(hl);
+        return NULL;
+    }
+    derive_addresses(hl);
+    return hl;
+}
+
+static void destroy(void *self)
+{
+    struct hl *hl = self;
+    if (!hl)
+        return;
+    secp256k1_context_destroy(hl->secp);
+    free(hl);
+}
+
+static void reset(void *self)
+{
+    struct hl *hl = self;
+    hl->nsigners = 0;
+    derive_addresses(hl);
+}
+
+static void state(void *self, struct mx_buf *o)
+{
+    struct hl *hl = self;
+    mx_buf_puts(o, "{\"accounts\":[");
+    int first = 1;
+    for (struct mx_account *a = mx_acct_first(hl->srv); a; a = a->next) {
+        if (strcmp(a->exchange, EX))
+            continue;
+        mx_buf_puts(o, first ? "{\"name\":" : ",{\"name\":");
+        first = 0;
+        mx_buf_json_str(o, a->name);
+        mx_buf_puts(o, ",\"address\":");
+        mx_buf_json_str(o, a->api_key);
+        mx_buf_puts(o, ",\"open_orders\":");
+        info_open(hl, a, o);
+        mx_buf_puts(o, "}");
+    }
+    mx_buf_puts(o, "]}");
+}
 
 static int claims_http(const char *path) { return !strcmp(path, "/info") || !strcmp(path, "/exchange"); }
 static int claims_ws(const char *path) { return !strcmp(path, "/ws"); }
@@ -19,17 +839,27 @@ static void error_body(void *self, int status, int code, const char *msg, struct
 {
     (void)self, (void)code;
     mx_buf_puts(out, "{\"status\":\"err\",\"response\":");
-    mx_buf_json_str(out, msg ? msg : status == 404 ? "Not Found" : "Internal Server Error");
+    mx_buf_json_str(out, msg ? msg : status == 404 ? "Not Found" : status == 429 ? "Too many requests"
+                                                                                  : "Internal Server Error");
     mx_buf_puts(out, "}");
 }
 
 static void http(void *self, const struct mx_req *req, struct mx_resp *resp)
 {
-    (void)req;
-    resp->status = 404;
-    error_body(self, 404, 0, "Not implemented by the mock yet", &resp->body);
+    struct hl *hl = self;
+    if (strcmp(req->method, "POST")) {
+        resp->status = 405;
+        error_body(self, 405, 0, "Method Not Allowed", &resp->body);
+        return;
+    }
+    if (!strcmp(req->path, "/info"))
+        info(hl, req, resp);
+    else
+        exchange(hl, req, resp);
 }
 
+/* The WebSocket side is not implemented yet: the handshake is refused so a
+ * client fails loudly instead of waiting for pushes that never come. */
 static int ws_open(void *self, struct mx_ws *ws, const char *path, const char *query)
 {
     (void)self, (void)ws, (void)path, (void)query;
@@ -37,7 +867,8 @@ static int ws_open(void *self, struct mx_ws *ws, const char *path, const char *q
 }
 
 const struct mx_module mx_module_hyperliquid = {
-    .name = "hyperliquid",
+    .name = EX,
+    .headers = HEADERS,
     .create = create,
     .destroy = destroy,
     .claims_http = claims_http,
@@ -45,4 +876,6 @@ const struct mx_module mx_module_hyperliquid = {
     .http = http,
     .error_body = error_body,
     .ws_open = ws_open,
+    .state = state,
+    .reset = reset,
 };
