@@ -195,9 +195,10 @@ static void pipeline_start(struct xgw__call *c)
 {
     struct xgw_exchange *ex = c->ex;
     struct xgw_error err = {0};
-    if (c->op == XGW_OP_PLACE) {
-        /* Plugins round prices and quantities with core->market(): the
-         * cache must be filled before the first order. */
+    if (c->op == XGW_OP_PLACE || c->op == XGW_OP_CANCEL) {
+        /* Plugins round prices and quantities with core->market(), and
+         * some address markets by index (Hyperliquid cancels by asset):
+         * the cache must be filled before the first order or cancel. */
         if (!markets_cached(ex)) {
             c->next = ex->markets_waiters;
             ex->markets_waiters = c;
@@ -213,7 +214,7 @@ static void pipeline_start(struct xgw__call *c)
             }
             return;
         }
-        if (!c->args.order.client_id[0]) {
+        if (c->op == XGW_OP_PLACE && !c->args.order.client_id[0]) {
             int rc = ex->plugin->client_id(ex->self, c->args.order.client_id, sizeof c->args.order.client_id);
             c->args.order.client_id[sizeof c->args.order.client_id - 1] = '\0';
             if (rc != XGW_OK || !c->args.order.client_id[0]) {

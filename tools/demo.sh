@@ -33,19 +33,23 @@ cfg="$root/config/demo.ini"
 run() { echo "\$ xgw $*"; timeout 30 "$xgw" -c "$cfg" "$@"; }
 
 run check
-for ex in binance bitunix; do
+for pair in binance:BTCUSDT bitunix:BTCUSDT hyperliquid:BTC; do
+  ex=${pair%%:*} sym=${pair#*:}
   echo "## $ex"
   run -x "$ex" time
-  run -x "$ex" ticker BTCUSDT
-  run -x "$ex" depth BTCUSDT --limit 3
+  run -x "$ex" ticker "$sym"
+  run -x "$ex" depth "$sym" --limit 3
   run -x "$ex" balances
   # A limit buy far below the market rests; then it is cancelled by its client id.
-  bid=$(timeout 30 "$xgw" -c "$cfg" -x "$ex" depth BTCUSDT --limit 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["bids"][0][0])')
-  px=$(python3 -c 'import decimal,sys; print((decimal.Decimal(sys.argv[1])*decimal.Decimal("0.8")).quantize(decimal.Decimal("0.1")))' "$bid")
+  bid=$(timeout 30 "$xgw" -c "$cfg" -x "$ex" depth "$sym" --limit 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["bids"][0][0])')
+  px=$(python3 -c 'import decimal,sys; print((decimal.Decimal(sys.argv[1])*decimal.Decimal("0.8")).quantize(decimal.Decimal("1")))' "$bid")
   cid="demo-$ex-$$"
-  run -x "$ex" order place BTCUSDT buy limit 0.01 "$px" --client-id "$cid"
-  run -x "$ex" orders BTCUSDT
-  run -x "$ex" order cancel BTCUSDT --client-id "$cid"
+  if [ "$ex" = hyperliquid ]; then cid=""; fi  # Hyperliquid client ids are 16-byte hex: let xgw make one
+  placed=$(run -x "$ex" order place "$sym" buy limit 0.01 "$px" ${cid:+--client-id "$cid"})
+  echo "$placed"
+  cid=$(echo "$placed" | tail -n1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])')
+  run -x "$ex" orders "$sym"
+  run -x "$ex" order cancel "$sym" --client-id "$cid"
 done
 echo "## streams (binance, 3 s)"
 run -x binance stream ticker BTCUSDT --seconds 3 --count 5
