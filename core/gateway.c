@@ -87,6 +87,7 @@ static struct xgw__call *call_alloc(struct xgw_exchange *ex)
     c->ep = -1;
     c->pin_ep = -1;
     c->clock_resynced = false;
+    c->markets_failed = false;
     c->next = NULL;
     return c;
 }
@@ -173,7 +174,13 @@ static void on_markets_loaded(struct xgw__call *mc, const struct xgw_result *res
     while (w) {
         struct xgw__call *next = w->next;
         w->next = NULL;
-        if (err) {
+        if (err && err->kind != XGW_ERR_CANCELLED && w->op == XGW_OP_CANCEL) {
+            /* Never let a failed rules refresh stand between a bot and
+             * its cancel: the plugin refuses it itself if it really needs
+             * the market. */
+            w->markets_failed = true;
+            pipeline_start(w);
+        } else if (err) {
             struct xgw_error e = *err;
             if (err->kind != XGW_ERR_CANCELLED) {
                 char msg[XGW_ERR_MSG_MAX];
@@ -199,7 +206,7 @@ static void pipeline_start(struct xgw__call *c)
         /* Plugins round prices and quantities with core->market(), and
          * some address markets by index (Hyperliquid cancels by asset):
          * the cache must be filled before the first order or cancel. */
-        if (!markets_cached(ex)) {
+        if (!markets_cached(ex) && !c->markets_failed) {
             c->next = ex->markets_waiters;
             ex->markets_waiters = c;
             if (!ex->markets_loading) {

@@ -45,6 +45,7 @@ struct xgw__call {
     int ep;                         /* endpoint of the current attempt, -1 none */
     int pin_ep;                     /* >= 0: only this endpoint (warm-up, health checks) */
     bool clock_resynced;            /* a CLOCK_SKEW answer already led to one re-sync */
+    bool markets_failed;            /* a CANCEL whose market load failed: send it anyway */
     struct xgw__call *next;         /* free list / wait lists */
 };
 

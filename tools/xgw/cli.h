@@ -41,4 +41,14 @@ int cli_usage_error(const char *fmt, ...) XGW_PRINTF(1, 2);
  * (Implemented in cmd_request.c.) */
 struct xgw_gateway *cli_open(struct cli *c, bool no_network);
 
+/* JSON line building (jsonout.c): each appends ,"k":value (or "k":value
+ * right after '{') to b. Decimals as exact strings, NONE/NULL/0-ts as null. */
+void cli_j_key(struct xgw_buf *b, const char *k);
+void cli_j_str(struct xgw_buf *b, const char *k, const char *v);
+void cli_j_int(struct xgw_buf *b, const char *k, long long v);
+void cli_j_ts(struct xgw_buf *b, const char *k, int64_t v);
+void cli_j_dec_val(struct xgw_buf *b, xgw_dec d);
+void cli_j_dec(struct xgw_buf *b, const char *k, xgw_dec d);
+void cli_j_levels(struct xgw_buf *b, const char *k, const struct xgw_level *lv, size_t n);
+
 #endif

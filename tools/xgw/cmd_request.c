@@ -35,50 +35,10 @@ struct xgw_gateway *cli_open(struct cli *c, bool no_network)
 
 /* ---- JSON line building ---------------------------------------------------- */
 
-static void j_key(struct xgw_buf *b, const char *k)
-{
-    xgw__buf_append_str(b, b->len && b->data[b->len - 1] != '{' ? ",\"" : "\"");
-    xgw__buf_append_str(b, k);
-    xgw__buf_append_str(b, "\":");
-}
-
-static void j_str(struct xgw_buf *b, const char *k, const char *v)
-{
-    j_key(b, k);
-    if (v)
-        xgw__buf_json_str(b, v, strlen(v));
-    else
-        xgw__buf_append_str(b, "null");
-}
-
-static void j_int(struct xgw_buf *b, const char *k, long long v)
-{
-    j_key(b, k);
-    xgw__buf_printf(b, "%lld", v);
-}
-
-/* A decimal as a JSON string, exactly as received; null when absent. */
-static void j_dec_val(struct xgw_buf *b, xgw_dec d)
-{
-    if (xgw_dec_is_none(d)) {
-        xgw__buf_append_str(b, "null");
-        return;
-    }
-    xgw__buf_append_str(b, "\"");
-    xgw__buf_dec(b, d);
-    xgw__buf_append_str(b, "\"");
-}
-
-static void j_dec(struct xgw_buf *b, const char *k, xgw_dec d)
-{
-    j_key(b, k);
-    j_dec_val(b, d);
-}
-
 static void line_begin(struct xgw_buf *b, const char *exchange)
 {
     xgw__buf_append_str(b, "{");
-    j_str(b, "exchange", exchange);
+    cli_j_str(b, "exchange", exchange);
 }
 
 static void line_end(struct xgw_buf *b) { xgw__buf_append_str(b, "}\n"); }
@@ -86,37 +46,19 @@ static void line_end(struct xgw_buf *b) { xgw__buf_append_str(b, "}\n"); }
 static void order_line(struct xgw_buf *b, const char *ex, const struct xgw_order *o)
 {
     line_begin(b, ex);
-    j_str(b, "symbol", o->symbol);
-    j_str(b, "order_id", o->order_id);
-    j_str(b, "client_id", o->client_id);
-    j_str(b, "status", xgw_order_status_name(o->status));
-    j_str(b, "status_raw", o->status_raw);
-    j_str(b, "side", o->side == XGW_SIDE_NONE ? NULL : xgw_side_name(o->side));
-    j_str(b, "type", o->type == XGW_TYPE_NONE ? NULL : xgw_order_type_name(o->type));
-    j_dec(b, "price", o->price);
-    j_dec(b, "qty", o->qty);
-    j_dec(b, "filled_qty", o->filled_qty);
-    j_dec(b, "avg_price", o->avg_price);
-    j_key(b, "ts");
-    if (o->ts_ms)
-        xgw__buf_printf(b, "%lld", (long long)o->ts_ms);
-    else
-        xgw__buf_append_str(b, "null");
+    cli_j_str(b, "symbol", o->symbol);
+    cli_j_str(b, "order_id", o->order_id);
+    cli_j_str(b, "client_id", o->client_id);
+    cli_j_str(b, "status", xgw_order_status_name(o->status));
+    cli_j_str(b, "status_raw", o->status_raw);
+    cli_j_str(b, "side", o->side == XGW_SIDE_NONE ? NULL : xgw_side_name(o->side));
+    cli_j_str(b, "type", o->type == XGW_TYPE_NONE ? NULL : xgw_order_type_name(o->type));
+    cli_j_dec(b, "price", o->price);
+    cli_j_dec(b, "qty", o->qty);
+    cli_j_dec(b, "filled_qty", o->filled_qty);
+    cli_j_dec(b, "avg_price", o->avg_price);
+    cli_j_ts(b, "ts", o->ts_ms);
     line_end(b);
-}
-
-static void levels(struct xgw_buf *b, const char *k, const struct xgw_level *lv, size_t n)
-{
-    j_key(b, k);
-    xgw__buf_append_str(b, "[");
-    for (size_t i = 0; i < n; i++) {
-        xgw__buf_append_str(b, i ? ",[" : "[");
-        j_dec_val(b, lv[i].price);
-        xgw__buf_append_str(b, ",");
-        j_dec_val(b, lv[i].qty);
-        xgw__buf_append_str(b, "]");
-    }
-    xgw__buf_append_str(b, "]");
 }
 
 /* Format a result as the command's JSON lines. */
@@ -126,35 +68,35 @@ static void format_result(struct xgw_buf *b, const struct xgw_result *r)
     switch (r->op) {
     case XGW_OP_TIME:
         line_begin(b, ex);
-        j_int(b, "server_time_ms", r->server_time_ms);
-        j_int(b, "local_offset_ms", r->local_offset_ms);
-        j_str(b, "endpoint", r->endpoint);
+        cli_j_int(b, "server_time_ms", r->server_time_ms);
+        cli_j_int(b, "local_offset_ms", r->local_offset_ms);
+        cli_j_str(b, "endpoint", r->endpoint);
         line_end(b);
         break;
     case XGW_OP_MARKETS:
         for (size_t i = 0; i < r->n_markets; i++) {
             const struct xgw_market *m = &r->markets[i];
             line_begin(b, ex);
-            j_str(b, "symbol", m->symbol);
-            j_str(b, "base", m->base);
-            j_str(b, "quote", m->quote);
-            j_dec(b, "tick_size", m->tick_size);
-            j_dec(b, "step_size", m->step_size);
-            j_dec(b, "min_qty", m->min_qty);
-            j_dec(b, "min_notional", m->min_notional);
-            j_str(b, "status", xgw_market_status_name(m->status));
+            cli_j_str(b, "symbol", m->symbol);
+            cli_j_str(b, "base", m->base);
+            cli_j_str(b, "quote", m->quote);
+            cli_j_dec(b, "tick_size", m->tick_size);
+            cli_j_dec(b, "step_size", m->step_size);
+            cli_j_dec(b, "min_qty", m->min_qty);
+            cli_j_dec(b, "min_notional", m->min_notional);
+            cli_j_str(b, "status", xgw_market_status_name(m->status));
             line_end(b);
         }
         break;
     case XGW_OP_TICKER:
         line_begin(b, ex);
-        j_str(b, "symbol", r->ticker.symbol);
-        j_dec(b, "last", r->ticker.last);
-        j_dec(b, "bid", r->ticker.bid);
-        j_dec(b, "ask", r->ticker.ask);
-        j_dec(b, "bid_qty", r->ticker.bid_qty);
-        j_dec(b, "ask_qty", r->ticker.ask_qty);
-        j_key(b, "ts");
+        cli_j_str(b, "symbol", r->ticker.symbol);
+        cli_j_dec(b, "last", r->ticker.last);
+        cli_j_dec(b, "bid", r->ticker.bid);
+        cli_j_dec(b, "ask", r->ticker.ask);
+        cli_j_dec(b, "bid_qty", r->ticker.bid_qty);
+        cli_j_dec(b, "ask_qty", r->ticker.ask_qty);
+        cli_j_key(b, "ts");
         if (r->ticker.ts_ms)
             xgw__buf_printf(b, "%lld", (long long)r->ticker.ts_ms);
         else
@@ -163,18 +105,18 @@ static void format_result(struct xgw_buf *b, const struct xgw_result *r)
         break;
     case XGW_OP_DEPTH:
         line_begin(b, ex);
-        j_str(b, "symbol", r->book.symbol);
-        j_int(b, "seq", r->book.seq);
-        levels(b, "bids", r->bids, r->n_bids);
-        levels(b, "asks", r->asks, r->n_asks);
+        cli_j_str(b, "symbol", r->book.symbol);
+        cli_j_int(b, "seq", r->book.seq);
+        cli_j_levels(b, "bids", r->bids, r->n_bids);
+        cli_j_levels(b, "asks", r->asks, r->n_asks);
         line_end(b);
         break;
     case XGW_OP_BALANCES:
         for (size_t i = 0; i < r->n_balances; i++) {
             line_begin(b, ex);
-            j_str(b, "asset", r->balances[i].asset);
-            j_dec(b, "total", r->balances[i].total);
-            j_dec(b, "available", r->balances[i].available);
+            cli_j_str(b, "asset", r->balances[i].asset);
+            cli_j_dec(b, "total", r->balances[i].total);
+            cli_j_dec(b, "available", r->balances[i].available);
             line_end(b);
         }
         break;
@@ -187,13 +129,13 @@ static void format_result(struct xgw_buf *b, const struct xgw_result *r)
             if (size.mant < 0)
                 size.mant = -size.mant;
             line_begin(b, ex);
-            j_str(b, "symbol", p->symbol);
-            j_str(b, "side", p->side == XGW_POS_SHORT ? "short" : "long");
-            j_dec(b, "size", size);
-            j_dec(b, "entry_price", p->entry_price);
-            j_dec(b, "mark_price", p->mark_price);
-            j_dec(b, "unrealized_pnl", p->unrealized_pnl);
-            j_dec(b, "leverage", p->leverage);
+            cli_j_str(b, "symbol", p->symbol);
+            cli_j_str(b, "side", p->side == XGW_POS_SHORT ? "short" : "long");
+            cli_j_dec(b, "size", size);
+            cli_j_dec(b, "entry_price", p->entry_price);
+            cli_j_dec(b, "mark_price", p->mark_price);
+            cli_j_dec(b, "unrealized_pnl", p->unrealized_pnl);
+            cli_j_dec(b, "leverage", p->leverage);
             line_end(b);
         }
         break;
@@ -206,7 +148,7 @@ static void format_result(struct xgw_buf *b, const struct xgw_result *r)
         break;
     default:
         line_begin(b, ex);
-        j_str(b, "op", xgw_op_name(r->op));
+        cli_j_str(b, "op", xgw_op_name(r->op));
         line_end(b);
         break;
     }

@@ -35,67 +35,11 @@ struct st {
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
 
-static void j_key(struct xgw_buf *b, const char *k)
-{
-    xgw__buf_append_str(b, b->len && b->data[b->len - 1] != '{' ? ",\"" : "\"");
-    xgw__buf_append_str(b, k);
-    xgw__buf_append_str(b, "\":");
-}
-
-static void j_str(struct xgw_buf *b, const char *k, const char *v)
-{
-    j_key(b, k);
-    if (v)
-        xgw__buf_json_str(b, v, strlen(v));
-    else
-        xgw__buf_append_str(b, "null");
-}
-
-static void j_ts(struct xgw_buf *b, const char *k, int64_t v)
-{
-    j_key(b, k);
-    if (v)
-        xgw__buf_printf(b, "%lld", (long long)v);
-    else
-        xgw__buf_append_str(b, "null");
-}
-
-static void j_dec_val(struct xgw_buf *b, xgw_dec d)
-{
-    if (xgw_dec_is_none(d)) {
-        xgw__buf_append_str(b, "null");
-        return;
-    }
-    xgw__buf_append_str(b, "\"");
-    xgw__buf_dec(b, d);
-    xgw__buf_append_str(b, "\"");
-}
-
-static void j_dec(struct xgw_buf *b, const char *k, xgw_dec d)
-{
-    j_key(b, k);
-    j_dec_val(b, d);
-}
-
-static void j_levels(struct xgw_buf *b, const char *k, const struct xgw_level *lv, size_t n)
-{
-    j_key(b, k);
-    xgw__buf_append_str(b, "[");
-    for (size_t i = 0; i < n; i++) {
-        xgw__buf_append_str(b, i ? ",[" : "[");
-        j_dec_val(b, lv[i].price);
-        xgw__buf_append_str(b, ",");
-        j_dec_val(b, lv[i].qty);
-        xgw__buf_append_str(b, "]");
-    }
-    xgw__buf_append_str(b, "]");
-}
-
 static void head(struct xgw_buf *b, const struct xgw_event *ev, const char *channel)
 {
     xgw__buf_append_str(b, "{");
-    j_str(b, "exchange", ev->exchange);
-    j_str(b, "channel", channel);
+    cli_j_str(b, "exchange", ev->exchange);
+    cli_j_str(b, "channel", channel);
 }
 
 /* Formats ev into b; false for events that print nothing (state changes). */
@@ -104,62 +48,62 @@ static bool format_event(struct xgw_buf *b, const struct xgw_event *ev)
     switch (ev->type) {
     case XGW_EV_TICKER:
         head(b, ev, "ticker");
-        j_str(b, "symbol", ev->symbol);
-        j_dec(b, "bid", ev->ticker->bid);
-        j_dec(b, "ask", ev->ticker->ask);
-        j_dec(b, "last", ev->ticker->last);
+        cli_j_str(b, "symbol", ev->symbol);
+        cli_j_dec(b, "bid", ev->ticker->bid);
+        cli_j_dec(b, "ask", ev->ticker->ask);
+        cli_j_dec(b, "last", ev->ticker->last);
         break;
     case XGW_EV_TRADE:
         head(b, ev, "trades");
-        j_str(b, "symbol", ev->symbol);
-        j_dec(b, "price", ev->trade->price);
-        j_dec(b, "qty", ev->trade->qty);
-        j_str(b, "side", ev->trade->side == XGW_SIDE_NONE ? NULL : xgw_side_name(ev->trade->side));
-        j_str(b, "trade_id", ev->trade->trade_id);
+        cli_j_str(b, "symbol", ev->symbol);
+        cli_j_dec(b, "price", ev->trade->price);
+        cli_j_dec(b, "qty", ev->trade->qty);
+        cli_j_str(b, "side", ev->trade->side == XGW_SIDE_NONE ? NULL : xgw_side_name(ev->trade->side));
+        cli_j_str(b, "trade_id", ev->trade->trade_id);
         break;
     case XGW_EV_BOOK:
         head(b, ev, "book");
-        j_str(b, "symbol", ev->symbol);
-        j_key(b, "seq");
+        cli_j_str(b, "symbol", ev->symbol);
+        cli_j_key(b, "seq");
         xgw__buf_printf(b, "%lld", (long long)ev->seq);
-        j_levels(b, "bids", ev->bids, ev->n_bids);
-        j_levels(b, "asks", ev->asks, ev->n_asks);
+        cli_j_levels(b, "bids", ev->bids, ev->n_bids);
+        cli_j_levels(b, "asks", ev->asks, ev->n_asks);
         break;
     case XGW_EV_ORDER:
         head(b, ev, "orders");
-        j_str(b, "symbol", ev->symbol);
-        j_str(b, "order_id", ev->order->order_id);
-        j_str(b, "client_id", ev->order->client_id);
-        j_str(b, "status", xgw_order_status_name(ev->order->status));
-        j_dec(b, "filled_qty", ev->order->filled_qty);
-        j_dec(b, "avg_price", ev->order->avg_price);
+        cli_j_str(b, "symbol", ev->symbol);
+        cli_j_str(b, "order_id", ev->order->order_id);
+        cli_j_str(b, "client_id", ev->order->client_id);
+        cli_j_str(b, "status", xgw_order_status_name(ev->order->status));
+        cli_j_dec(b, "filled_qty", ev->order->filled_qty);
+        cli_j_dec(b, "avg_price", ev->order->avg_price);
         break;
     case XGW_EV_BALANCE:
         head(b, ev, "balance");
-        j_str(b, "asset", ev->balance->asset);
-        j_dec(b, "total", ev->balance->total);
-        j_dec(b, "available", ev->balance->available);
+        cli_j_str(b, "asset", ev->balance->asset);
+        cli_j_dec(b, "total", ev->balance->total);
+        cli_j_dec(b, "available", ev->balance->available);
         break;
     case XGW_EV_POSITION:
         head(b, ev, "position");
-        j_str(b, "symbol", ev->symbol);
-        j_str(b, "side", ev->position->side == XGW_POS_SHORT ? "short" : "long");
-        j_dec(b, "size", ev->position->size);
-        j_dec(b, "entry_price", ev->position->entry_price);
-        j_dec(b, "unrealized_pnl", ev->position->unrealized_pnl);
+        cli_j_str(b, "symbol", ev->symbol);
+        cli_j_str(b, "side", ev->position->side == XGW_POS_SHORT ? "short" : "long");
+        cli_j_dec(b, "size", ev->position->size);
+        cli_j_dec(b, "entry_price", ev->position->entry_price);
+        cli_j_dec(b, "unrealized_pnl", ev->position->unrealized_pnl);
         break;
     case XGW_EV_GAP:
         head(b, ev, "gap");
-        j_ts(b, "from_ts", ev->gap_from_ms);
-        j_ts(b, "to_ts", ev->gap_to_ms);
-        j_str(b, "reason", ev->reason);
+        cli_j_ts(b, "from_ts", ev->gap_from_ms);
+        cli_j_ts(b, "to_ts", ev->gap_to_ms);
+        cli_j_str(b, "reason", ev->reason);
         xgw__buf_append_str(b, "}\n");
         return true;
     default:
         return false;
     }
-    j_ts(b, "ts", ev->ts_ms);
-    j_ts(b, "recv_ts", ev->recv_ts_ms);
+    cli_j_ts(b, "ts", ev->ts_ms);
+    cli_j_ts(b, "recv_ts", ev->recv_ts_ms);
     xgw__buf_append_str(b, "}\n");
     return true;
 }
