@@ -72,6 +72,7 @@ struct mx_http {
     struct mx_buf path, query, body, hdrs;
     char peer[64];
     int port, http2, mod;
+    int processed; /* http_process ran: lws may report a zero-length body's completion too */
     int body_expected, too_big;
     /* answer */
     int status;
@@ -546,6 +547,11 @@ static void set_rst(struct lws *wsi)
 /* Returns -1 when the connection must be dropped now. */
 static int http_process(struct mx_server *srv, struct lws *wsi, struct mx_http *h)
 {
+    /* Processing twice would run the request twice (two orders) and leak
+     * the first answer. */
+    if (h->processed)
+        return 0;
+    h->processed = 1;
     h->status = 200;
     h->ctype = "application/json";
     if (!strncmp(h->path.p, "/_mock/", 7)) {
