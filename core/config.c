@@ -127,6 +127,9 @@ struct keydef {
     X("breaker_recovery_s", KT_INT, EX(breaker_recovery_s), 1, 3600, "30", "1..3600", "Open breaker half-opens after this.") \
     X("breaker_recovery_max_s", KT_INT, EX(breaker_recovery_max_s), 1, 86400, "300", "1..86400, >= breaker_recovery_s", \
      "Recovery time doubles after each failed probe, up to this.") \
+    X("health_checks", KT_BOOL, EX(health_checks), 0, 0, "true", "true|false", \
+     "Send the plugin's ping to every endpoint every health_interval_s (off: health stays UNKNOWN " \
+     "unless breakers open).") \
     X("health_interval_s", KT_INT, EX(health_interval_s), 1, 3600, "15", "1..3600", "Period of active health checks (±10% jitter).") \
     X("health_timeout_s", KT_INT, EX(health_timeout_s), 1, 300, "5", "1..300", "Timeout of one health check.") \
     X("health_max_failures", KT_INT, EX(health_max_failures), 1, 100, "3", "1..100", \
@@ -137,9 +140,14 @@ struct keydef {
      "Backoff cap.") \
     X("rate_limit_margin", KT_PCT, EX(rate_limit_margin_pct), 10, 100, "0.9", "0.1..1.0 (2 decimals)", \
      "Fraction of each declared rate limit the gateway lets through.") \
+    X("rate_limits", KT_STR, EX(rate_limits), 0, 0, NULL, "bucket=limit list", \
+     "Override the plugin's declared limits, e.g. \"request_weight_1m=1200, orders_10s=100\" (an account " \
+     "with other limits than the exchange's default).") \
     X("rate_limit_wait", KT_BOOL, EX(rate_limit_wait), 0, 0, "true", "true|false", \
      "Wait for rate-limit room (up to rate_limit_max_wait_ms) instead of failing fast with RATE_LIMITED.") \
     X("rate_limit_max_wait_ms", KT_INT, EX(rate_limit_max_wait_ms), 0, 600000, "2000", "0..600000", "Longest wait for room.") \
+    X("clock_sync", KT_BOOL, EX(clock_sync), 0, 0, "true", "true|false", \
+     "Sample the exchange's clock at start. A signed call refused for its timestamp always re-syncs.") \
     X("recv_window_ms", KT_INT, EX(recv_window_ms), 1, 60000, "5000", "1..60000", \
      "Validity window of signed requests, where the exchange has one.") \
     X("markets_refresh_s", KT_INT, EX(markets_refresh_s), 0, 86400, "3600", "0..86400", \
@@ -1282,6 +1290,7 @@ void xgw__config_free(struct xgw__config *cfg)
         free_list(in->ws_endpoints, in->n_ws);
         free(in->ca_file);
         free(in->streams);
+        free(in->rate_limits);
         free_kvs(in->extras, in->n_extras);
         free_kvs(in->given, in->n_given);
     }

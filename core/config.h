@@ -45,9 +45,11 @@ struct xgw__inst_cfg {
 
     /* resilience */
     int breaker_failures, breaker_recovery_s, breaker_recovery_max_s;
+    bool health_checks, clock_sync;
     int health_interval_s, health_timeout_s, health_max_failures;
     int retry_max, retry_backoff_ms, retry_backoff_max_ms;
     int rate_limit_margin_pct; /* rate_limit_margin 0.9 -> 90 */
+    char *rate_limits; /* "bucket=limit, ..." overrides, NULL none */
     bool rate_limit_wait;
     int rate_limit_max_wait_ms;
     int recv_window_ms;

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backoff.h"
+#include "crypto.h"
 #include "error.h"
 #include "log.h"
 #include "response.h"
@@ -83,11 +85,15 @@ static struct xgw__call *call_alloc(struct xgw_exchange *ex)
     c->done = NULL;
     c->user = NULL;
     c->internal = NULL;
-    c->attempt = 0;
-    c->ep = -1;
     c->pin_ep = -1;
-    c->clock_resynced = false;
+    c->timeout_ms = 0;
     c->markets_failed = false;
+    c->ep = c->prev = -1;
+    c->tried = 0;
+    c->admit = XGW__BRK_DENY;
+    c->backoffs = 0;
+    c->latency_us = -1;
+    memset(&c->og, 0, sizeof c->og);
     c->next = NULL;
     return c;
 }
@@ -152,6 +158,7 @@ static void fail_early(struct xgw__call *c, struct xgw_error *err)
 /* ------------------------------------------------------------------------ */
 
 static void attempt(struct xgw__call *c);
+static void cancel_call(struct xgw__call *c, struct xgw_error *err, bool sent_now);
 static void on_xfer_done(struct xgw__xfer *x);
 
 static bool markets_cached(struct xgw_exchange *ex)
@@ -197,6 +204,120 @@ static void on_markets_loaded(struct xgw__call *mc, const struct xgw_result *res
     }
 }
 
+/* ------------------------------------------------------------------------ */
+/* Clocks, status copies, breaker events                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Breakers, health and backoff run on the monotonic clock (a wall-clock
+ * jump must not open or heal anything); rate-limit windows and the order
+ * guard's proof window on the exchange's clock (docs/resilience.md). */
+static int64_t mono_ms(void) { return xgw__mono_us() / 1000; }
+
+/* Requests that may have changed state at the exchange. */
+static bool is_write(enum xgw_op op) { return op == XGW_OP_PLACE || op == XGW_OP_CANCEL; }
+
+
+static int64_t exch_ms(const struct xgw_exchange *ex)
+{
+    return xgw__wall_ms() + atomic_load(&ex->ctx->clock_offset_ms);
+}
+
+/* Copy endpoint i's breaker and health state for readers on other threads. */
+static void status_sync(struct xgw_exchange *ex, size_t i, const char *error)
+{
+    const struct xgw__ep_res *r = &ex->fo.ep[i];
+    struct xgw__ep_metrics *m = &ex->eps[i].metrics;
+    atomic_store_explicit(&m->breaker_state, (int)r->breaker.state, memory_order_relaxed);
+    atomic_store_explicit(&m->health_state, (int)r->health.state, memory_order_relaxed);
+    pthread_mutex_lock(&ex->status_mu);
+    struct xgw__ep_status *st = &ex->status[i];
+    st->health = r->health.state;
+    st->breaker = r->breaker.state;
+    st->half_open_ms = r->breaker.half_open_ms;
+    st->breaker_faults = r->breaker.consecutive;
+    st->check_failures = r->health.consecutive_failures;
+    st->last_latency_us = r->health.last_latency_us;
+    st->checks = r->health.checks;
+    st->failures = r->health.failures;
+    if (r->health.last_check_ms > 0)
+        st->last_check_ms = xgw__wall_ms() - (mono_ms() - r->health.last_check_ms);
+    if (error)
+        snprintf(st->last_error, sizeof st->last_error, "%s", error);
+    pthread_mutex_unlock(&ex->status_mu);
+}
+
+static void on_breaker_change(void *ud, const struct xgw__breaker *b, enum xgw__brk_state from,
+                              enum xgw__brk_state to, int64_t now_ms)
+{
+    struct xgw_exchange *ex = ud;
+    /* The breaker is the first member of its endpoint's xgw__ep_res. */
+    size_t i = (size_t)((const struct xgw__ep_res *)(const void *)b - ex->fo.ep);
+    const char *url = ex->eps[i].url;
+    if (to == XGW__BRK_OPEN)
+        xgw__log(ex->cfg->name, XGW_LOG_WARN, "breaker_open",
+                 "%s: circuit breaker open (was %s); requests fail fast for %lld ms", url,
+                 xgw__breaker_state_name(from), (long long)xgw__breaker_retry_in_ms(b, now_ms));
+    else
+        xgw__log(ex->cfg->name, XGW_LOG_INFO, to == XGW__BRK_CLOSED ? "breaker_closed" : "breaker_half_open",
+                 "%s: circuit breaker %s (was %s)", url, xgw__breaker_state_name(to), xgw__breaker_state_name(from));
+    xgw__metric_add(&ex->eps[i].metrics.breaker_entered[to], 1);
+    /* The listener runs inside the breaker's update; the copy is refreshed
+     * after it by the caller (status_sync), the gauge here already. */
+    atomic_store_explicit(&ex->eps[i].metrics.breaker_state, (int)to, memory_order_relaxed);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Delayed attempts (backoff, rate-limit waits)                              */
+/* ------------------------------------------------------------------------ */
+
+static void on_delay_timer(uv_timer_t *t);
+
+static void delay_arm(struct xgw_exchange *ex)
+{
+    if (!ex->delayed) {
+        uv_timer_stop(&ex->delay_timer);
+        return;
+    }
+    int64_t wait = ex->delayed->due_ms - mono_ms();
+    uv_timer_start(&ex->delay_timer, on_delay_timer, wait > 0 ? (uint64_t)wait : 0, 0);
+}
+
+/* Run attempt() after delay_ms. Calls due at the same time keep their
+ * order (FIFO), so a burst parked by the rate limiter leaves in order. */
+static void call_delay(struct xgw__call *c, int64_t delay_ms)
+{
+    struct xgw_exchange *ex = c->ex;
+    if (delay_ms <= 0) {
+        attempt(c);
+        return;
+    }
+    c->due_ms = mono_ms() + delay_ms;
+    struct xgw__call **pp = &ex->delayed;
+    while (*pp && (*pp)->due_ms <= c->due_ms)
+        pp = &(*pp)->next;
+    c->next = *pp;
+    *pp = c;
+    if (ex->delayed == c)
+        delay_arm(ex);
+}
+
+static void on_delay_timer(uv_timer_t *t)
+{
+    struct xgw_exchange *ex = t->data;
+    int64_t now = mono_ms();
+    while (ex->delayed && ex->delayed->due_ms <= now) {
+        struct xgw__call *c = ex->delayed;
+        ex->delayed = c->next;
+        c->next = NULL;
+        attempt(c);
+    }
+    delay_arm(ex);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The pipeline: attempts and their outcomes                                 */
+/* ------------------------------------------------------------------------ */
+
 /* Cost, client id, then the first attempt. */
 static void pipeline_start(struct xgw__call *c)
 {
@@ -222,6 +343,8 @@ static void pipeline_start(struct xgw__call *c)
             return;
         }
         if (c->op == XGW_OP_PLACE && !c->args.order.client_id[0]) {
+            /* Every order carries a client id, so an unknown outcome can
+             * be resolved by looking it up (never by sending it again). */
             int rc = ex->plugin->client_id(ex->self, c->args.order.client_id, sizeof c->args.order.client_id);
             c->args.order.client_id[sizeof c->args.order.client_id - 1] = '\0';
             if (rc != XGW_OK || !c->args.order.client_id[0]) {
@@ -232,19 +355,98 @@ static void pipeline_start(struct xgw__call *c)
             }
         }
     }
-    /* Rate-limit admission (resilience work) will use these costs here. */
-    if (ex->plugin->cost && ex->plugin->n_buckets > 0 && ex->plugin->n_buckets <= 16) {
-        uint32_t costs[16] = {0};
-        ex->plugin->cost(ex->self, c->op, &c->args, costs);
-    }
+    /* Pinned requests (warm-up, health checks) are single probes of one
+     * endpoint: their failure is the answer, never retried. */
+    xgw__og_init(&c->og, c->op, c->pin_ep >= 0 ? 0u : (unsigned)ex->cfg->retry_max,
+                 (unsigned)(ex->cfg->retry_max + 1 > 3 ? ex->cfg->retry_max + 1 : 3), ex->cfg->recv_window_ms);
+    c->cur_op = c->op;
+    memset(&c->last_err, 0, sizeof c->last_err);
     attempt(c);
 }
 
-/* One try of a call on one endpoint. */
+static void next_step(struct xgw__call *c, const struct xgw__og_outcome *o, const struct xgw_result *res,
+                      const struct xgw_error *err);
+
+/* Something on this side refused the attempt before a byte was sent (rate
+ * limiter, every breaker open, a build that failed). A lookup is part of
+ * resolving an order and goes on by the order guard's rules; anything else
+ * ends here with the refusal. */
+static void refuse_attempt(struct xgw__call *c, struct xgw_error *err)
+{
+    if (c->og.phase == XGW__OG_PH_LOOKUP) {
+        struct xgw_exchange *ex = c->ex;
+        snprintf(err->exchange, sizeof err->exchange, "%s", ex->cfg->name);
+        xgw__metrics_request(&ex->none_metrics, c->cur_op, err->kind, -1);
+        struct xgw__og_outcome o = {.kind = err->kind, .flags = err->flags, .retry_after_ms = err->retry_after_ms};
+        next_step(c, &o, NULL, err);
+        return;
+    }
+    fail_early(c, err);
+}
+
+static void rl_refused(struct xgw__call *c, const struct xgw__rl_verdict *v)
+{
+    struct xgw_exchange *ex = c->ex;
+    struct xgw_error err = {0};
+    const char *bucket = v->bucket < ex->rl.n ? ex->rl.b[v->bucket].name : "all";
+    c->ep = -1;
+    switch (v->rc) {
+    case XGW__RL_BANNED:
+        xgw__set_errorf(&err, XGW_ERR_BANNED, 0,
+                        "%s is banned by the exchange for another %lld ms; nothing is sent until the ban ends",
+                        ex->cfg->name, (long long)v->wait_ms);
+        err.until_ms = v->until_ms;
+        err.retry_after_ms = v->wait_ms;
+        break;
+    case XGW__RL_REFUSE:
+        xgw__set_errorf(&err, XGW_ERR_RATE_LIMITED, 0,
+                        "%s costs more than rate-limit bucket %s can ever hold; it cannot be sent",
+                        xgw_op_name(c->cur_op), bucket);
+        break;
+    default:
+        xgw__set_errorf(&err, XGW_ERR_RATE_LIMITED, 0,
+                        "rate limit %s: %s; retry in %lld ms (refused here, nothing was sent)", bucket,
+                        v->rc == XGW__RL_BLOCKED ? "the exchange asked us to back off (HTTP 429)"
+                                                 : "the budget of this window is used up",
+                        (long long)v->wait_ms);
+        err.retry_after_ms = v->wait_ms;
+        break;
+    }
+    xgw__metric_add(&ex->metrics.rl_refused, 1);
+    refuse_attempt(c, &err);
+}
+
+/* Give back what an attempt took when it never left the process. */
+static void attempt_unwind(struct xgw__call *c)
+{
+    struct xgw_exchange *ex = c->ex;
+    if (c->admit != XGW__BRK_DENY)
+        xgw__failover_cancel(&ex->fo, (size_t)c->ep, c->admit);
+    c->admit = XGW__BRK_DENY;
+    xgw__rl_refund(&ex->rl, c->costs, exch_ms(ex));
+}
+
+static const struct xgw_call *attempt_args(const struct xgw__call *c)
+{
+    return c->cur_op == c->op ? &c->args : &c->lookup;
+}
+
+/* One request of a call: rate limiter, endpoint choice, build, send - in
+ * this order, so a refusal touches neither a socket nor a breaker. */
 static void attempt(struct xgw__call *c)
 {
     struct xgw_exchange *ex = c->ex;
     struct xgw_error err = {0};
+    if (atomic_load(&ex->gw->closing)) {
+        xgw__set_errorf(&err, XGW_ERR_CANCELLED, 0, "the gateway was closed before the call was sent");
+        cancel_call(c, &err, false);
+        return;
+    }
+    if (ex->n_eps == 0) {
+        xgw__set_errorf(&err, XGW_ERR_NETWORK, 0, "no REST endpoint is configured; set rest_endpoints");
+        fail_early(c, &err);
+        return;
+    }
     if (xgw__http_active(ex->http) >= ex->max_active) {
         c->next = NULL;
         if (ex->wait_tail)
@@ -254,36 +456,77 @@ static void attempt(struct xgw__call *c)
         ex->wait_tail = c;
         return;
     }
-    c->ep = c->pin_ep >= 0 && (size_t)c->pin_ep < ex->n_eps
-                ? c->pin_ep
-                : xgw__endpoint_choose(ex->eps, ex->n_eps, c->op, c->attempt, &err);
-    if (c->ep < 0) {
-        fail_early(c, &err);
+    const struct xgw_call *args = attempt_args(c);
+
+    memset(c->costs, 0, sizeof c->costs);
+    if (ex->rl.n && ex->plugin->cost)
+        ex->plugin->cost(ex->self, c->cur_op, args, c->costs);
+    struct xgw__rl_verdict v;
+    if (xgw__rl_acquire(&ex->rl, c->costs, exch_ms(ex), &v) != XGW__RL_OK) {
+        if (c->pin_ep < 0 && xgw__rl_should_wait(&v, ex->cfg->rate_limit_wait, ex->cfg->rate_limit_max_wait_ms)) {
+            xgw__metric_add(&ex->metrics.rl_waits, 1);
+            call_delay(c, v.wait_ms);
+        } else {
+            rl_refused(c, &v);
+        }
         return;
     }
+
+    c->admit = XGW__BRK_DENY;
+    if (c->pin_ep >= 0 && (size_t)c->pin_ep < ex->n_eps) {
+        c->ep = c->pin_ep; /* a probe of this endpoint: no breaker admission */
+    } else {
+        struct xgw__fo_choice ch;
+        c->ep = xgw__failover_choose(&ex->fo, c->tried, c->prev, mono_ms(), &ch);
+        if (c->ep < 0) {
+            xgw__rl_refund(&ex->rl, c->costs, exch_ms(ex));
+            xgw__set_errorf(&err, XGW_ERR_NETWORK, 0,
+                            "every endpoint's circuit breaker is open (nothing was sent); next retry in %lld ms",
+                            (long long)ch.retry_in_ms);
+            err.flags |= XGW_ERRF_BREAKER_OPEN;
+            for (size_t i = 0; i < ex->n_eps; i++)
+                xgw__metric_add(&ex->eps[i].metrics.breaker_denied, 1);
+            refuse_attempt(c, &err);
+            return;
+        }
+        c->admit = ch.admit;
+        int expected = c->prev >= 0 ? c->prev : 0;
+        if (c->ep != expected) {
+            xgw__metric_add(&ex->eps[c->ep].metrics.failovers_in, 1);
+            xgw__log(ex->cfg->name, XGW_LOG_INFO, "failover", "%s: %s goes to %s instead of %s",
+                     xgw_op_name(c->cur_op), c->prev >= 0 ? "retry" : "request", ex->eps[c->ep].url,
+                     ex->eps[expected].url);
+        }
+    }
+
     struct xgw__xfer *x = xgw__http_xfer_get(ex->http);
     if (!x) {
+        attempt_unwind(c);
         xgw__set_errorf(&err, XGW_ERR_INTERNAL, 0, "out of memory");
         fail_early(c, &err);
         return;
     }
-    int rc = ex->plugin->build(ex->self, c->op, &c->args, &x->req, &err);
+    int rc = ex->plugin->build(ex->self, c->cur_op, args, &x->req, &err);
     if (rc != XGW_OK) {
         if (rc < 0 || rc >= XGW_ERR__COUNT)
             rc = XGW_ERR_PLUGIN;
         if ((int)err.kind != rc || !err.message[0])
             xgw__set_errorf(&err, (enum xgw_err_kind)rc, err.code, "%s: %s request could not be built",
-                            ex->plugin->name, xgw_op_name(c->op));
+                            ex->plugin->name, xgw_op_name(c->cur_op));
         xgw__http_xfer_put(ex->http, x);
-        fail_early(c, &err);
+        attempt_unwind(c);
+        refuse_attempt(c, &err);
         return;
     }
     x->user = c;
     x->done = on_xfer_done;
     x->ep = &ex->eps[c->ep].metrics;
+    x->timeout_ms = c->timeout_ms;
+    x->send_once = is_write(c->cur_op);
     if (xgw__http_send(ex->http, x, ex->eps[c->ep].url) != XGW_OK) {
         err = x->err;
         xgw__http_xfer_put(ex->http, x);
+        attempt_unwind(c);
         fail_early(c, &err);
     }
 }
@@ -300,45 +543,133 @@ static void pump_waiting(struct xgw_exchange *ex)
     }
 }
 
-/* Requests that may have changed state at the exchange. */
-static bool is_write(enum xgw_op op) { return op == XGW_OP_PLACE || op == XGW_OP_CANCEL; }
-
-/* The one place where the outcome of an attempt is decided: finish the
- * call, or (resilience work) retry / fail over / look an order up. Today
- * every outcome finishes the call. */
-static bool should_try_again(struct xgw__call *c, const struct xgw_error *err)
-{
-    (void)c;
-    (void)err;
-    return false;
-}
 
 /* The TIME call of a clock re-sync finished (its offset is already stored
- * in the instance's clock when it succeeded): try the signed call again,
- * once. If the re-sync failed, the retry fails with CLOCK_SKEW again and
- * that answer is final. */
+ * in the instance's clock when it succeeded): send the request again. If
+ * the re-sync failed, the request fails with CLOCK_SKEW again and the order
+ * guard makes that answer final. */
 static void on_clock_resynced(struct xgw__call *tc, const struct xgw_result *res, const struct xgw_error *err)
 {
     struct xgw__call *c = tc->user;
     (void)res;
     if (err && err->kind == XGW_ERR_CANCELLED) {
-        fail_call(c, XGW_ERR_CANCELLED, "the gateway was closed during a clock re-sync");
+        struct xgw_error e = {0};
+        xgw__set_errorf(&e, XGW_ERR_CANCELLED, 0, "the gateway was closed during a clock re-sync");
+        cancel_call(c, &e, false);
         return;
     }
-    c->attempt++;
     attempt(c);
 }
 
-/* A signed call refused only for its timestamp is not executed by the
- * exchange (it is checked before anything else), so re-syncing the clock
- * and sending it again - an order with the same client id - is safe. */
-static bool start_clock_resync(struct xgw__call *c)
+static void finish_error(struct xgw__call *c, const struct xgw_error *e)
 {
-    if (c->clock_resynced || c->op == XGW_OP_TIME)
-        return false;
-    c->clock_resynced = true;
-    struct xgw_call none = {0};
-    return xgw__call_internal(c->ex, XGW_OP_TIME, &none, on_clock_resynced, c) == XGW_OK;
+    struct xgw_error err = *e;
+    snprintf(err.exchange, sizeof err.exchange, "%s", c->ex->cfg->name);
+    if (!err.endpoint[0] && c->ep >= 0)
+        snprintf(err.endpoint, sizeof err.endpoint, "%s", c->ex->eps[c->ep].url);
+    call_complete(c, NULL, &err);
+}
+
+/* The gateway is closing under a call. A write that may have reached the
+ * exchange (sent now, or earlier and being resolved) is not "cancelled":
+ * its outcome is unknown, and the caller must be told so. */
+static void cancel_call(struct xgw__call *c, struct xgw_error *err, bool sent_now)
+{
+    if (is_write(c->op) && (sent_now || c->og.phase == XGW__OG_PH_LOOKUP || c->og.last_sent_ms > 0)) {
+        const char *cid = c->op == XGW_OP_PLACE ? c->args.order.client_id : c->args.client_id;
+        xgw__set_errorf(err, XGW_ERR_UNKNOWN_OUTCOME, 0,
+                        "%s outcome unknown: the gateway was closed before it was known; look the order up by "
+                        "client id %s",
+                        xgw_op_name(c->op), cid[0] ? cid : "(none)");
+        err->flags |= XGW_ERRF_SENT;
+    }
+    finish_error(c, err);
+}
+
+/* The order guard decides what an outcome means for the call: its result,
+ * its final error, or the next request (a retry, a lookup of the order by
+ * client id, a resend with the same client id, a clock re-sync). */
+static void next_step(struct xgw__call *c, const struct xgw__og_outcome *o, const struct xgw_result *res,
+                      const struct xgw_error *err)
+{
+    struct xgw_exchange *ex = c->ex;
+    struct xgw__og_step st = xgw__og_next(&c->og, o, exch_ms(ex));
+    switch (st.action) {
+    case XGW__OG_RETURN:
+        if (o->kind == XGW_OK)
+            call_complete(c, res, NULL);
+        else
+            finish_error(c, err);
+        return;
+    case XGW__OG_FAIL: {
+        struct xgw_error e = c->last_err.kind != XGW_OK ? c->last_err : *err;
+        char last[XGW_ERR_MSG_MAX];
+        snprintf(last, sizeof last, "%s", err->message);
+        const char *cid = c->op == XGW_OP_PLACE ? c->args.order.client_id : c->args.client_id;
+        if (st.kind == XGW_ERR_UNKNOWN_OUTCOME)
+            xgw__set_errorf(&e, XGW_ERR_UNKNOWN_OUTCOME, 0,
+                            "%s outcome unknown: looking the order up by client id %s failed %u times (last: %s)",
+                            xgw_op_name(c->op), cid[0] ? cid : "(none)", c->og.lookup_failures, last);
+        else if (st.flags & XGW_ERRF_ORDER_NOT_FOUND)
+            xgw__set_errorf(&e, (enum xgw_err_kind)st.kind, e.code,
+                            "%s failed and the exchange confirms no order with client id %s exists: %s",
+                            xgw_op_name(c->op), cid, c->last_err.message[0] ? c->last_err.message : last);
+        e.kind = (enum xgw_err_kind)st.kind;
+        e.flags |= st.flags;
+        finish_error(c, &e);
+        return;
+    }
+    case XGW__OG_RESYNC: {
+        xgw__log(ex->cfg->name, XGW_LOG_WARN, "clock_resync", "%s refused for its timestamp; re-syncing the clock",
+                 xgw_op_name(c->cur_op));
+        xgw__metric_add(&ex->metrics.clock_resyncs, 1);
+        struct xgw_call none = {0};
+        if (xgw__call_internal(ex, XGW_OP_TIME, &none, on_clock_resynced, c) != XGW_OK)
+            finish_error(c, err);
+        return;
+    }
+    case XGW__OG_RETRY:
+        xgw__metric_add(&ex->metrics.retries, 1);
+        c->cur_op = c->op;
+        break;
+    case XGW__OG_RESEND:
+        xgw__metric_add(&ex->metrics.order_resends, 1);
+        xgw__log(ex->cfg->name, XGW_LOG_WARN, "order_resend",
+                 "%s with client id %s: the exchange proved it absent; sending it again with the same id",
+                 xgw_op_name(c->op), c->op == XGW_OP_PLACE ? c->args.order.client_id : c->args.client_id);
+        c->cur_op = c->op;
+        break;
+    case XGW__OG_LOOKUP: {
+        xgw__metric_add(&ex->metrics.order_lookups, 1);
+        struct xgw_call *l = &c->lookup;
+        memset(l, 0, sizeof *l);
+        if (c->op == XGW_OP_PLACE) {
+            snprintf(l->symbol, sizeof l->symbol, "%s", c->args.order.symbol);
+            snprintf(l->client_id, sizeof l->client_id, "%s", c->args.order.client_id);
+        } else {
+            snprintf(l->symbol, sizeof l->symbol, "%s", c->args.symbol);
+            snprintf(l->client_id, sizeof l->client_id, "%s", c->args.client_id);
+            snprintf(l->order_id, sizeof l->order_id, "%s", c->args.order_id);
+        }
+        if (c->og.lookups == 1)
+            xgw__log(ex->cfg->name, XGW_LOG_WARN, "order_lookup", "%s outcome unknown (%s); looking the order up",
+                     xgw_op_name(c->op), err ? err->message : "");
+        c->cur_op = XGW_OP_GET_ORDER;
+        break;
+    }
+    }
+    if (st.failover && c->ep >= 0 && c->ep < XGW__FO_MAX_EPS)
+        c->tried |= UINT64_C(1) << c->ep;
+    if (c->ep >= 0)
+        c->prev = c->ep;
+    int64_t delay = st.delay_ms;
+    if (st.backoff) {
+        int64_t b = xgw__backoff_delay(ex->cfg->retry_backoff_ms, ex->cfg->retry_backoff_max_ms, c->backoffs++,
+                                       xgw__splitmix64(&ex->rng), 0);
+        if (b > delay)
+            delay = b;
+    }
+    call_delay(c, delay);
 }
 
 /* Where the answer fits into struct xgw_result; PROTOCOL when the plugin
@@ -415,11 +746,52 @@ static int fill_result(struct xgw__call *c, struct xgw__xfer *x, struct xgw_resu
                            ex->plugin->name, r->endpoint, xgw_op_name(c->op));
 }
 
+/* What an answer says about the rate limits: the exchange's own usage
+ * counters correct ours, a 429 stops the instance until Retry-After, a 418
+ * stops it until the ban ends. */
+static void rl_after_answer(struct xgw_exchange *ex, const struct xgw__xfer *x, int kind,
+                            const struct xgw_error *err)
+{
+    int64_t now = exch_ms(ex);
+    const struct xgw_sink *s = x->sink;
+    for (size_t i = 0; i < s->n_usage; i++)
+        if (s->usage[i].bucket < ex->rl.n)
+            xgw__rl_observe(&ex->rl, s->usage[i].bucket, s->usage[i].used, now);
+    if (x->kind != XGW_OK)
+        return; /* no answer: nothing the exchange said */
+    if (kind == XGW_ERR_RATE_LIMITED) {
+        /* The exchange does not say which of its counters overflowed in a
+         * way every plugin can read, so every bucket waits: being slow for
+         * Retry-After costs less than the ban that ignoring it earns. */
+        int64_t until = err->retry_after_ms > 0 ? now + err->retry_after_ms : 0;
+        xgw__rl_block(&ex->rl, XGW__RL_ALL, until, now);
+        xgw__metric_add(&ex->metrics.rl_429, 1);
+        xgw__log(ex->cfg->name, XGW_LOG_WARN, "rate_limited",
+                 "HTTP %d from the exchange: no request of this instance is sent for %lld ms", x->resp.status,
+                 (long long)(err->retry_after_ms > 0 ? err->retry_after_ms : 0));
+    } else if (kind == XGW_ERR_BANNED) {
+        int64_t until = err->until_ms > now ? err->until_ms : err->retry_after_ms > 0 ? now + err->retry_after_ms : 0;
+        xgw__rl_ban(&ex->rl, until, now);
+        pthread_mutex_lock(&ex->status_mu);
+        ex->banned_until_ms = ex->rl.banned_until_ms;
+        pthread_mutex_unlock(&ex->status_mu);
+        xgw__metric_add(&ex->metrics.rl_bans, 1);
+        atomic_store_explicit(&ex->metrics.banned_until_ms, ex->rl.banned_until_ms, memory_order_relaxed);
+        xgw__log(ex->cfg->name, XGW_LOG_ERROR, "banned",
+                 "THE EXCHANGE BANNED THIS INSTANCE until %lld (unix ms, in %lld s); all its traffic is stopped",
+                 (long long)ex->rl.banned_until_ms, (long long)((ex->rl.banned_until_ms - now) / 1000));
+    }
+    for (size_t b = 0; b < ex->rl.n && b < XGW__MAX_BUCKETS; b++)
+        atomic_store_explicit(&ex->metrics.rl_used[b], (int64_t)xgw__rl_used(&ex->rl, b, now),
+                              memory_order_relaxed);
+}
+
 static void on_xfer_done(struct xgw__xfer *x)
 {
     struct xgw__call *c = x->user;
     struct xgw_exchange *ex = c->ex;
-    struct xgw__endpoint *ep = &ex->eps[c->ep];
+    size_t ei = (size_t)c->ep;
+    struct xgw__endpoint *ep = &ex->eps[ei];
     struct xgw_error err = {0};
     int kind;
     int status = x->resp.status;
@@ -429,15 +801,16 @@ static void on_xfer_done(struct xgw__xfer *x)
         kind = x->kind;
         /* An order request that left the process and got no answer may
          * have been executed: the caller must not assume either way. */
-        if (is_write(c->op) && (err.flags & XGW_ERRF_SENT) &&
+        if (is_write(c->cur_op) && (err.flags & XGW_ERRF_SENT) &&
             (kind == XGW_ERR_TIMEOUT || kind == XGW_ERR_NETWORK)) {
             char msg[XGW_ERR_MSG_MAX];
             snprintf(msg, sizeof msg, "%s", err.message);
             kind = xgw__set_errorf(&err, XGW_ERR_UNKNOWN_OUTCOME, 0, "%s outcome unknown: %s",
-                                   xgw_op_name(c->op), msg);
+                                   xgw_op_name(c->cur_op), msg);
+            err.flags |= XGW_ERRF_SENT;
         }
     } else {
-        kind = ex->plugin->parse(ex->self, c->op, &c->args, &x->resp, x->sink, &err);
+        kind = ex->plugin->parse(ex->self, c->cur_op, attempt_args(c), &x->resp, x->sink, &err);
         if (kind < 0 || kind >= XGW_ERR__COUNT) {
             kind = xgw__set_errorf(&err, XGW_ERR_PLUGIN, 0, "plugin %s returned an invalid error kind",
                                    ex->plugin->name);
@@ -446,43 +819,50 @@ static void on_xfer_done(struct xgw__xfer *x)
                 xgw__set_errorf(&err, (enum xgw_err_kind)kind, err.code, "HTTP %d from %s", status, ep->url);
         }
         err.http_status = status;
+        err.flags |= XGW_ERRF_SENT; /* it was answered, so it arrived */
     }
     if (kind != XGW_OK && kind != XGW_ERR_CANCELLED) {
         snprintf(err.exchange, sizeof err.exchange, "%s", ex->cfg->name);
         snprintf(err.endpoint, sizeof err.endpoint, "%s", ep->url);
     }
-    int64_t latency = x->t_end_us - x->t_start_us;
+    c->latency_us = x->t_end_us - x->t_start_us;
 
     struct xgw_result res;
     if (kind == XGW_OK)
         kind = fill_result(c, x, &res, &err);
-    if (kind != XGW_ERR_CANCELLED) {
-        xgw__metrics_request(&ep->metrics, c->op, kind, latency);
-        xgw__endpoint_report(ep, c->op, kind, status);
+    if (kind == XGW_ERR_CANCELLED) {
+        if (c->admit != XGW__BRK_DENY)
+            xgw__failover_cancel(&ex->fo, ei, c->admit);
+        c->admit = XGW__BRK_DENY;
+        err.kind = XGW_ERR_CANCELLED;
+        cancel_call(c, &err, (err.flags & XGW_ERRF_SENT) != 0);
+        xgw__http_xfer_put(ex->http, x);
+        return;
     }
-    if (kind != XGW_OK) {
-        err.kind = (enum xgw_err_kind)kind;
-        if (kind == XGW_ERR_CLOCK_SKEW && !atomic_load(&ex->gw->closing) && start_clock_resync(c)) {
-            xgw__log(ex->cfg->name, XGW_LOG_WARN, "clock_resync", "%s refused for its timestamp; re-syncing the clock",
-                     xgw_op_name(c->op));
-            xgw__http_xfer_put(ex->http, x);
-            return;
-        }
-        if (kind != XGW_ERR_CANCELLED && should_try_again(c, &err)) {
-            xgw__http_xfer_put(ex->http, x);
-            c->attempt++;
-            attempt(c);
-            return;
-        }
-        snprintf(err.exchange, sizeof err.exchange, "%s", ex->cfg->name);
-        if (!err.endpoint[0])
-            snprintf(err.endpoint, sizeof err.endpoint, "%s", ep->url);
-        call_complete(c, NULL, &err);
-    } else {
-        call_complete(c, &res, NULL);
+    err.kind = (enum xgw_err_kind)kind;
+    xgw__metrics_request(&ep->metrics, c->cur_op, kind, c->latency_us);
+    bool fault = xgw__endpoint_fault(kind, status);
+    if (c->admit != XGW__BRK_DENY) {
+        xgw__failover_record(&ex->fo, ei, c->admit, fault, mono_ms());
+        c->admit = XGW__BRK_DENY;
+        status_sync(ex, ei, fault ? err.message : NULL);
     }
-    /* The sink and response stay valid until here: the result points into
-     * them during the callback. */
+    rl_after_answer(ex, x, kind, &err);
+
+    if (c->og.phase == XGW__OG_PH_SEND && kind != XGW_OK)
+        c->last_err = err;
+    int64_t sent_us = x->sent_wall_us > 0 ? x->sent_wall_us : x->start_wall_us;
+    struct xgw__og_outcome o = {
+        .kind = kind,
+        .flags = err.flags,
+        .http_status = status,
+        .retry_after_ms = kind != XGW_OK ? err.retry_after_ms : 0,
+        .sent_ms = (err.flags & XGW_ERRF_SENT) ? sent_us / 1000 + atomic_load(&ex->ctx->clock_offset_ms) : 0,
+        .status = kind == XGW_OK && x->sink->n_orders ? x->sink->orders[0].status : XGW_OS_UNKNOWN,
+    };
+    /* The sink and response stay valid until the transfer is put back: the
+     * result points into them during the callback. */
+    next_step(c, &o, kind == XGW_OK ? &res : NULL, &err);
     xgw__http_xfer_put(ex->http, x);
     if (!atomic_load(&ex->gw->closing))
         pump_waiting(ex);
@@ -499,25 +879,115 @@ static void call_run(struct xgw__task *t)
     pipeline_start(c);
 }
 
-int xgw__call_internal(struct xgw_exchange *ex, enum xgw_op op, const struct xgw_call *args,
-                       xgw__internal_done_fn done, void *user)
-{
-    return xgw__call_internal_at(ex, op, args, -1, done, user);
-}
-
-int xgw__call_internal_at(struct xgw_exchange *ex, enum xgw_op op, const struct xgw_call *args, int ep_index,
-                          xgw__internal_done_fn done, void *user)
+static int call_internal(struct xgw_exchange *ex, enum xgw_op op, const struct xgw_call *args, int ep_index,
+                         int timeout_ms, xgw__internal_done_fn done, void *user)
 {
     struct xgw__call *c = call_alloc(ex);
     if (!c)
         return XGW_ERR_INTERNAL;
     c->pin_ep = ep_index;
+    c->timeout_ms = timeout_ms;
     c->op = op;
     c->args = *args;
     c->internal = done;
     c->user = user;
     pipeline_start(c);
     return XGW_OK;
+}
+
+int xgw__call_internal(struct xgw_exchange *ex, enum xgw_op op, const struct xgw_call *args,
+                       xgw__internal_done_fn done, void *user)
+{
+    return call_internal(ex, op, args, -1, 0, done, user);
+}
+
+int xgw__call_internal_at(struct xgw_exchange *ex, enum xgw_op op, const struct xgw_call *args, int ep_index,
+                          xgw__internal_done_fn done, void *user)
+{
+    return call_internal(ex, op, args, ep_index, 0, done, user);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Active health checks                                                      */
+/* ------------------------------------------------------------------------ */
+
+static void on_health_timer(uv_timer_t *t);
+
+/* Wake at the earliest due check of an endpoint with no check in flight. */
+static void health_arm(struct xgw_exchange *ex)
+{
+    if (!ex->timers_on || atomic_load(&ex->gw->closing))
+        return;
+    int64_t next = INT64_MAX;
+    for (size_t i = 0; i < ex->n_eps; i++)
+        if (!ex->checking[i] && ex->fo.ep[i].health.next_check_ms < next)
+            next = ex->fo.ep[i].health.next_check_ms;
+    if (next == INT64_MAX) {
+        uv_timer_stop(&ex->health_timer);
+        return;
+    }
+    int64_t wait = next - mono_ms();
+    uv_timer_start(&ex->health_timer, on_health_timer, wait > 0 ? (uint64_t)wait : 0, 0);
+}
+
+/* A check is the plugin's ping sent to one endpoint (no breaker, no retry)
+ * within health_timeout_s. Any answer that is not the endpoint's fault - a
+ * 4xx, a rate-limit refusal from the exchange - proves it serves. */
+static void on_check_done(struct xgw__call *hc, const struct xgw_result *res, const struct xgw_error *err)
+{
+    (void)res;
+    struct xgw_exchange *ex = hc->ex;
+    size_t i = (size_t)hc->pin_ep;
+    ex->checking[i] = false;
+    if (err && err->kind == XGW_ERR_CANCELLED)
+        return;
+    struct xgw__ep_health *h = &ex->fo.ep[i].health;
+    int64_t now = mono_ms();
+    /* Refused here (rate limiter, ban) before anything was sent: not a check. */
+    bool sent = !err || (err->flags & XGW_ERRF_SENT) || hc->latency_us >= 0;
+    if (sent) {
+        bool ok = !err || !xgw__endpoint_fault(err->kind, err->http_status);
+        struct xgw__ep_metrics *m = &ex->eps[i].metrics;
+        xgw__metric_add(&m->health_checks, 1);
+        if (!ok)
+            xgw__metric_add(&m->health_failures, 1);
+        else
+            atomic_store_explicit(&m->health_latency_us, hc->latency_us, memory_order_relaxed);
+        if (xgw__health_record(h, now, ok, hc->latency_us, ok ? NULL : err->message)) {
+            if (h->state == XGW__HEALTH_UNHEALTHY)
+                xgw__log(ex->cfg->name, XGW_LOG_WARN, "endpoint_unhealthy", "%s: %u health checks failed in a row (%s)",
+                         ex->eps[i].url, h->consecutive_failures, err ? err->message : "");
+            else
+                xgw__log(ex->cfg->name, XGW_LOG_INFO, "endpoint_healthy", "%s: healthy (check took %lld us)",
+                         ex->eps[i].url, (long long)hc->latency_us);
+        }
+        status_sync(ex, i, ok ? NULL : err->message);
+    }
+    xgw__health_schedule(h, now, xgw__splitmix64(&ex->rng));
+    health_arm(ex);
+}
+
+static void start_check(struct xgw_exchange *ex, size_t i)
+{
+    struct xgw_call none = {0};
+    ex->checking[i] = true;
+    if (call_internal(ex, XGW_OP_PING, &none, (int)i, ex->cfg->health_timeout_s * 1000, on_check_done, NULL) !=
+        XGW_OK) {
+        ex->checking[i] = false;
+        xgw__health_schedule(&ex->fo.ep[i].health, mono_ms(), xgw__splitmix64(&ex->rng));
+    }
+}
+
+static void on_health_timer(uv_timer_t *t)
+{
+    struct xgw_exchange *ex = t->data;
+    if (atomic_load(&ex->gw->closing))
+        return;
+    int64_t now = mono_ms();
+    for (size_t i = 0; i < ex->n_eps; i++)
+        if (!ex->checking[i] && xgw__health_due(&ex->fo.ep[i].health, now))
+            start_check(ex, i);
+    health_arm(ex);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -714,7 +1184,99 @@ static const struct xgw_network *find_network(const struct xgw_plugin *p, const 
 }
 
 static void on_pool_idle(void *arg);
-static void warm_up(struct xgw_exchange *ex);
+static void instance_start(struct xgw_exchange *ex);
+
+/* The plugin's buckets, with the limits of `rate_limits = name=N, ...`. */
+static int apply_rate_limits(struct xgw_exchange *ex, struct xgw_error *err)
+{
+    const struct xgw__inst_cfg *ic = ex->cfg;
+    size_t n = ex->plugin->n_buckets;
+    ex->buckets = calloc(n ? n : 1, sizeof *ex->buckets);
+    if (!ex->buckets)
+        return xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
+    if (n)
+        memcpy(ex->buckets, ex->plugin->buckets, n * sizeof *ex->buckets);
+    for (const char *p = ic->rate_limits; p && *p;) {
+        p += strspn(p, " \t,");
+        if (!*p)
+            break;
+        size_t len = strcspn(p, ",");
+        char item[128];
+        snprintf(item, sizeof item, "%.*s", (int)(len < sizeof item ? len : sizeof item - 1), p);
+        p += len;
+        char *eq = strchr(item, '=');
+        char *end = NULL;
+        unsigned long long limit = 0;
+        if (eq) {
+            *eq = '\0';
+            limit = strtoull(eq + 1, &end, 10);
+        }
+        for (char *t = item + strlen(item); t > item && (t[-1] == ' ' || t[-1] == '\t');)
+            *--t = '\0';
+        while (end && (*end == ' ' || *end == '\t'))
+            end++;
+        size_t b = 0;
+        while (b < n && strcmp(ex->buckets[b].name, item))
+            b++;
+        if (!eq || !end || *end || limit == 0 || b == n) {
+            char names[256] = "";
+            for (size_t i = 0; i < n; i++)
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
+                         ex->buckets[i].name);
+            return xgw__set_errorf(err, XGW_ERR_CONFIG, 0,
+                                   "%s:%d: rate_limits: \"%s\" is not bucket=limit with a bucket of plugin %s (%s) "
+                                   "and a limit > 0",
+                                   ex->gw->cfg->path, xgw__config_line(ic, "rate_limits"), item, ex->plugin->name,
+                                   n ? names : "it declares none");
+        }
+        ex->buckets[b].limit = limit;
+    }
+    return XGW_OK;
+}
+
+/* Breakers, health records and failover of the endpoints, the rate
+ * limiter of the plugin's buckets, and the copies readers see. */
+static int resilience_init(struct xgw_exchange *ex, struct xgw_error *err)
+{
+    const struct xgw__inst_cfg *ic = ex->cfg;
+    if (ex->n_eps > XGW__FO_MAX_EPS)
+        return xgw__set_errorf(err, XGW_ERR_CONFIG, 0, "instance %s has %zu REST endpoints; at most %d are supported",
+                               ic->name, ex->n_eps, XGW__FO_MAX_EPS);
+    if (ex->plugin->n_buckets > XGW__MAX_BUCKETS)
+        return xgw__set_errorf(err, XGW_ERR_PLUGIN, 0, "plugin %s declares %zu rate-limit buckets; at most %d are supported",
+                               ex->plugin->name, ex->plugin->n_buckets, XGW__MAX_BUCKETS);
+    struct xgw__fo_cfg fc = {
+        .breaker_failures = (unsigned)ic->breaker_failures,
+        .breaker_recovery_ms = (int64_t)ic->breaker_recovery_s * 1000,
+        .breaker_recovery_max_ms = (int64_t)ic->breaker_recovery_max_s * 1000,
+        .health_max_failures = (unsigned)ic->health_max_failures,
+        .health_interval_ms = (int64_t)ic->health_interval_s * 1000,
+    };
+    if (ex->n_eps && xgw__failover_init(&ex->fo, ex->n_eps, &fc) != XGW_OK)
+        return xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
+    for (size_t i = 0; i < ex->fo.n; i++)
+        xgw__breaker_set_listener(&ex->fo.ep[i].breaker, on_breaker_change, ex);
+    int rc = apply_rate_limits(ex, err);
+    if (rc != XGW_OK)
+        return rc;
+    if (xgw__rl_init(&ex->rl, ex->buckets, ex->plugin->n_buckets, ic->rate_limit_margin_pct, NULL) != XGW_OK)
+        return xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
+    ex->metrics.n_buckets = ex->rl.n;
+    for (size_t b = 0; b < ex->rl.n; b++) {
+        ex->metrics.bucket_name[b] = ex->rl.b[b].name;
+        ex->metrics.bucket_capacity[b] = ex->rl.b[b].capacity;
+    }
+    ex->status = calloc(ex->n_eps ? ex->n_eps : 1, sizeof *ex->status);
+    ex->checking = calloc(ex->n_eps ? ex->n_eps : 1, sizeof *ex->checking);
+    if (!ex->status || !ex->checking)
+        return xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
+    for (size_t i = 0; i < ex->n_eps; i++)
+        ex->status[i].last_latency_us = -1;
+    /* Jitter only; a per-instance seed keeps many gateways from retrying in step. */
+    if (xgw__random_bytes(&ex->rng, sizeof ex->rng) != XGW_OK)
+        ex->rng = (uint64_t)xgw__mono_us() ^ (uint64_t)(uintptr_t)ex;
+    return XGW_OK;
+}
 
 static int exchange_init(struct xgw_gateway *gw, struct xgw_exchange *ex, struct xgw__inst_cfg *ic,
                          struct xgw_error *err)
@@ -722,6 +1284,7 @@ static int exchange_init(struct xgw_gateway *gw, struct xgw_exchange *ex, struct
     ex->gw = gw;
     ex->cfg = ic;
     pthread_mutex_init(&ex->free_mu, NULL);
+    pthread_mutex_init(&ex->status_mu, NULL);
     ex->plugin = get_plugin(gw, ic->plugin, err);
     if (!ex->plugin)
         return err ? err->kind : XGW_ERR_PLUGIN;
@@ -744,6 +1307,7 @@ static int exchange_init(struct xgw_gateway *gw, struct xgw_exchange *ex, struct
         ex->n_ws = net->n_ws;
     }
     xgw__ep_metrics_init(&ex->none_metrics, ic->name, "none");
+    ex->none_metrics.pseudo = true;
     ex->eps = calloc(n_rest ? n_rest : 1, sizeof *ex->eps);
     ex->rest_urls = calloc(n_rest ? n_rest : 1, sizeof *ex->rest_urls);
     if (!ex->eps || !ex->rest_urls)
@@ -758,6 +1322,10 @@ static int exchange_init(struct xgw_gateway *gw, struct xgw_exchange *ex, struct
         xgw__ep_metrics_init(&ex->eps[i].metrics, ic->name, ex->eps[i].url);
         ex->rest_urls[i] = ex->eps[i].url;
     }
+
+    int rc = resilience_init(ex, err);
+    if (rc != XGW_OK)
+        return rc;
 
     if (!(ex->ctx = xgw__inst_ctx_new(ic)))
         return xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
@@ -788,12 +1356,16 @@ static int exchange_init(struct xgw_gateway *gw, struct xgw_exchange *ex, struct
             .on_idle = on_pool_idle,
             .on_idle_arg = ex,
         };
-        int rc = xgw__http_new(&gw->loop.uv, &hc, &ex->http, err);
+        rc = xgw__http_new(&gw->loop.uv, &hc, &ex->http, err);
         if (rc != XGW_OK) {
             if (err)
                 snprintf(err->exchange, sizeof err->exchange, "%s", ic->name);
             return rc;
         }
+        uv_timer_init(&gw->loop.uv, &ex->delay_timer);
+        uv_timer_init(&gw->loop.uv, &ex->health_timer);
+        ex->delay_timer.data = ex->health_timer.data = ex;
+        ex->timers_on = true;
         size_t per_conn = ic->http2 ? 64 : 4;
         ex->max_active = (size_t)(ic->pool_max > 0 ? ic->pool_max : 1) * per_conn;
         if (ex->max_active < 16)
@@ -841,7 +1413,7 @@ struct xgw_gateway *xgw_open(const char *config_path, const struct xgw_open_opts
     }
     if (!gw->no_network)
         for (size_t i = 0; i < gw->n_exchanges; i++)
-            warm_up(&gw->exchanges[i]);
+            instance_start(&gw->exchanges[i]);
     return gw;
 }
 
@@ -857,36 +1429,61 @@ static void on_warm_done(struct xgw__call *c, const struct xgw_result *res, cons
                  err->message);
 }
 
+static void on_clock_sampled(struct xgw__call *c, const struct xgw_result *res, const struct xgw_error *err)
+{
+    if (res)
+        xgw__log(c->ex->cfg->name, XGW_LOG_DEBUG, "clock_sync", "exchange clock offset %lld ms",
+                 (long long)res->local_offset_ms);
+    else if (err->kind != XGW_ERR_CANCELLED)
+        xgw__log(c->ex->cfg->name, XGW_LOG_WARN, "clock_sync_failed",
+                 "could not sample the exchange's clock (%s: %s); signed calls use the local clock until a "
+                 "timestamp refusal re-syncs it",
+                 xgw_err_kind_name(err->kind), err->message);
+}
+
 /* pool_min pings at once on every endpoint open pool_min connections to
  * each (HTTP/1.1 cannot share one connection between concurrent requests;
- * with HTTP/2 they multiplex on fewer). Loop thread. */
-static void warm_all(struct xgw_exchange *ex)
+ * with HTTP/2 they multiplex on fewer). At start the first ping of each
+ * endpoint is also its first health check. Loop thread. */
+static void warm_all(struct xgw_exchange *ex, bool first_checks)
 {
     for (size_t e = 0; e < ex->n_eps; e++)
         for (int i = 0; i < ex->cfg->pool_min; i++) {
             struct xgw_call none = {0};
-            if (xgw__call_internal_at(ex, XGW_OP_PING, &none, (int)e, on_warm_done, NULL) != XGW_OK)
+            if (i == 0 && first_checks && !ex->checking[e])
+                start_check(ex, e);
+            else if (xgw__call_internal_at(ex, XGW_OP_PING, &none, (int)e, on_warm_done, NULL) != XGW_OK)
                 return;
         }
 }
 
-static void warm_task(struct xgw__task *t)
+/* Everything an instance starts on its own once the loop runs: the first
+ * clock sample (signed calls need it before the first timestamp refusal),
+ * warm connections, and the health checks. */
+static void start_task(struct xgw__task *t)
 {
     struct xgw__call *c = (struct xgw__call *)t;
     struct xgw_exchange *ex = c->ex;
     call_release(c);
-    if (!atomic_load(&ex->gw->closing))
-        warm_all(ex);
+    if (atomic_load(&ex->gw->closing))
+        return;
+    struct xgw_call none = {0};
+    if (ex->cfg->clock_sync && xgw__call_internal(ex, XGW_OP_TIME, &none, on_clock_sampled, NULL) != XGW_OK)
+        return;
+    if (ex->cfg->warmup && ex->cfg->pool_min > 0)
+        warm_all(ex, ex->cfg->health_checks);
+    if (ex->cfg->health_checks)
+        health_arm(ex);
 }
 
-static void warm_up(struct xgw_exchange *ex)
+static void instance_start(struct xgw_exchange *ex)
 {
-    if (!ex->cfg->warmup || ex->cfg->pool_min <= 0 || !ex->http)
+    if (!ex->http)
         return;
     struct xgw__call *c = call_alloc(ex);
     if (!c)
         return;
-    c->task.run = warm_task;
+    c->task.run = start_task;
     if (xgw__loop_submit(&ex->gw->loop, &c->task) != XGW_OK)
         call_release(c);
 }
@@ -908,7 +1505,7 @@ static void on_pool_idle(void *arg)
         return;
     xgw__http_close_idle(ex->http);
     if (ex->cfg->warmup && !atomic_load(&ex->gw->closing))
-        warm_all(ex);
+        warm_all(ex, false);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -920,7 +1517,9 @@ static void cancel_list(struct xgw__call *c, const char *why)
     while (c) {
         struct xgw__call *next = c->next;
         c->next = NULL;
-        fail_call(c, XGW_ERR_CANCELLED, "%s", why);
+        struct xgw_error err = {0};
+        xgw__set_errorf(&err, XGW_ERR_CANCELLED, 0, "%s", why);
+        cancel_call(c, &err, false);
         c = next;
     }
 }
@@ -959,6 +1558,14 @@ void xgw_close(struct xgw_gateway *gw)
         w = ex->markets_waiters;
         ex->markets_waiters = NULL;
         cancel_list(w, "the gateway was closed before the call was sent");
+        w = ex->delayed;
+        ex->delayed = NULL;
+        cancel_list(w, "the gateway was closed while the call waited to be retried or for the rate limit");
+        if (ex->timers_on) {
+            uv_close((uv_handle_t *)&ex->delay_timer, NULL);
+            uv_close((uv_handle_t *)&ex->health_timer, NULL);
+            ex->timers_on = false;
+        }
     }
     for (size_t i = 0; i < gw->n_exchanges; i++) {
         struct xgw_exchange *ex = &gw->exchanges[i];
@@ -977,6 +1584,12 @@ void xgw_close(struct xgw_gateway *gw)
             free(ex->eps[e].url);
         free(ex->eps);
         free(ex->rest_urls);
+        xgw__failover_free(&ex->fo);
+        xgw__rl_free(&ex->rl);
+        free(ex->buckets);
+        free(ex->status);
+        free(ex->checking);
+        pthread_mutex_destroy(&ex->status_mu);
         while (ex->free_calls) {
             struct xgw__call *c = ex->free_calls;
             ex->free_calls = c->next;

@@ -21,12 +21,18 @@
 
 #include "config.h"
 #include "endpoint.h"
+#include "failover.h"
 #include "http.h"
 #include "instctx.h"
 #include "loader.h"
 #include "loop.h"
 #include "metrics.h"
+#include "orderguard.h"
+#include "ratelimit.h"
 #include "xgw/xgw.h"
+
+/* Rate-limit buckets a plugin may declare (costs live in each call). */
+#define XGW__MAX_BUCKETS 16
 
 struct xgw__call;
 /* Internal completion (warm-up pings, the market load before a PLACE). */
@@ -41,12 +47,39 @@ struct xgw__call {
     xgw_done_fn done; /* the caller's callback (NULL for internal calls) */
     void *user;
     xgw__internal_done_fn internal; /* internal calls only */
-    unsigned attempt;               /* 0 = first try */
-    int ep;                         /* endpoint of the current attempt, -1 none */
-    int pin_ep;                     /* >= 0: only this endpoint (warm-up, health checks) */
-    bool clock_resynced;            /* a CLOCK_SKEW answer already led to one re-sync */
+    int pin_ep;                     /* >= 0: only this endpoint, no breaker (warm-up, health checks) */
+    int timeout_ms;                 /* > 0: per-request limit instead of request_timeout_ms */
     bool markets_failed;            /* a CANCEL whose market load failed: send it anyway */
+
+    /* ---- resilience state of the call (see docs/resilience.md) ---- */
+    enum xgw_op cur_op;             /* the request being sent: op, or GET_ORDER for a lookup */
+    struct xgw_call lookup;         /* a lookup's arguments (the order's ids and symbol) */
+    struct xgw__og og;              /* retry / lookup / resend decisions */
+    uint32_t costs[XGW__MAX_BUCKETS]; /* of cur_op, charged before each send */
+    int ep;                         /* endpoint of the current attempt, -1 none */
+    int prev;                       /* endpoint of the previous attempt, -1 none */
+    uint64_t tried;                 /* endpoints that failed this call (bit i) */
+    enum xgw__brk_admit admit;      /* the breaker admission of the attempt in flight */
+    unsigned backoffs;              /* backoff delays taken so far */
+    int64_t latency_us;             /* of the last request (health checks read it) */
+    int64_t due_ms;                 /* delayed: monotonic ms when the next attempt starts */
+    struct xgw_error last_err;      /* the operation's own last error (not a lookup's) */
     struct xgw__call *next;         /* free list / wait lists */
+};
+
+/* What xgw_health() reports of one endpoint: a copy kept under
+ * xgw_exchange.status_mu, because the breaker and health state belong to
+ * the loop thread and readers are on any thread. */
+struct xgw__ep_status {
+    enum xgw__health health;
+    enum xgw__brk_state breaker;
+    int64_t half_open_ms; /* breaker OPEN: monotonic ms when it half-opens */
+    unsigned breaker_faults; /* consecutive endpoint faults of requests */
+    unsigned check_failures; /* consecutive failed health checks */
+    int64_t last_latency_us;
+    int64_t last_check_ms; /* wall clock, 0 never */
+    uint64_t checks, failures;
+    char last_error[XGW_ERR_MSG_MAX];
 };
 
 struct xgw_exchange {
@@ -74,6 +107,21 @@ struct xgw_exchange {
     struct xgw__call *wait_head, *wait_tail; /* waiting for a transfer slot */
     struct xgw__call *markets_waiters;    /* PLACE calls waiting for the market cache */
     bool markets_loading;
+
+    /* resilience (loop thread only) */
+    struct xgw__failover fo;    /* breaker + health per endpoint, endpoint choice */
+    struct xgw__rl rl;          /* the plugin's rate-limit buckets */
+    struct xgw_rl_bucket *buckets; /* the plugin's declaration with rate_limits applied (owned) */
+    uint64_t rng;               /* jitter */
+    bool timers_on;             /* the two timers below are initialised */
+    uv_timer_t delay_timer;     /* wakes the first of `delayed` */
+    struct xgw__call *delayed;  /* calls waiting for a backoff or the rate limiter, by due_ms */
+    uv_timer_t health_timer;    /* the next due health check */
+    bool *checking;             /* per endpoint: a health check is in flight */
+
+    pthread_mutex_t status_mu;  /* guards status[] and banned_until_ms for readers */
+    struct xgw__ep_status *status;
+    int64_t banned_until_ms;
 };
 
 struct xgw__plugin_ref {

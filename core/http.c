@@ -180,11 +180,21 @@ static size_t on_write(char *data, size_t size, size_t n, void *userp)
 static int64_t wall_us(void);
 
 /* Right before the request is written on a ready connection: the start of
- * the exchange's processing window for clock sampling. */
+ * the exchange's processing window for clock sampling.
+ *
+ * Also: libcurl silently sends a request again on a new connection when a
+ * reused connection dies before any answer byte arrives - a POST too. For a
+ * read that is a free retry; for an order the first copy may already have
+ * been executed (processed, then the connection reset), and a second copy is
+ * a second order. So the second start of a send_once transfer is aborted:
+ * the pipeline then sees "sent, no answer" and resolves the order by looking
+ * it up by client id. libcurl has no option to turn that resend off. */
 static int on_prereq(void *userp, char *conn_ip, char *local_ip, int conn_port, int local_port)
 {
     (void)conn_ip, (void)local_ip, (void)conn_port, (void)local_port;
     struct xgw__xfer *x = userp;
+    if (x->send_once && ++x->prereqs > 1)
+        return CURL_PREREQFUNC_ABORT;
     x->sent_wall_us = wall_us();
     return CURL_PREREQFUNC_OK;
 }
@@ -434,6 +444,9 @@ struct xgw__xfer *xgw__http_xfer_get(struct xgw__http *h)
     xgw__buf_reset(&x->body_in);
     xgw__sink_reset(x->sink);
     x->user = NULL;
+    x->timeout_ms = 0;
+    x->send_once = false;
+    x->prereqs = 0;
     x->done = NULL;
     x->ep = NULL;
     x->kind = XGW_OK;
@@ -528,6 +541,7 @@ int xgw__http_send(struct xgw__http *h, struct xgw__xfer *x, const char *base_ur
         break;
     }
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdr_nodes);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(x->timeout_ms > 0 ? x->timeout_ms : h->cfg.request_timeout_ms));
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, x->ep);
     x->errbuf[0] = '\0';
     x->t_start_us = xgw__mono_us();
@@ -578,6 +592,13 @@ static void classify(struct xgw__http *h, struct xgw__xfer *x, CURLcode res)
     set_endpoint(x);
     snprintf(x->err.exchange, sizeof x->err.exchange, "%s", h->instance);
     int kind;
+    if (res == CURLE_ABORTED_BY_CALLBACK && x->prereqs > 1) {
+        x->kind = xgw__set_errorf(&x->err, XGW_ERR_NETWORK, 0,
+                                  "the connection to %s was lost after the request was sent and before any answer",
+                                  x->err.endpoint);
+        x->sent = true;
+        return;
+    }
     switch (res) {
     case CURLE_OPERATION_TIMEDOUT:
         kind = xgw__set_errorf(&x->err, XGW_ERR_TIMEOUT, 0, "no answer from %s in time (%s)", x->err.endpoint,

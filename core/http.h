@@ -59,6 +59,8 @@ struct xgw__xfer {
     void *user;
     xgw__xfer_done_fn done;
     struct xgw__ep_metrics *ep; /* bytes and connection counters (borrowed) */
+    int timeout_ms;             /* > 0: this transfer's own limit (health checks); 0 = request_timeout_ms */
+    bool send_once;             /* an order: never let libcurl send it a second time (see on_prereq) */
 
     /* ---- filled by the HTTP layer before done() ---- */
     int kind;              /* XGW_OK: an HTTP answer arrived (any status); else the transport error */
@@ -85,6 +87,7 @@ struct xgw__xfer {
     size_t hdr_cap;
     bool active;
     bool oversized;
+    unsigned prereqs;       /* requests libcurl started for this transfer */
     char errbuf[CURL_ERROR_SIZE];
 };
 

@@ -6,6 +6,7 @@
 #include "metrics.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,53 @@ static int json_str(struct xgw_buf *b, const char *s) { return xgw__buf_json_str
 
 /* ---- JSON ---------------------------------------------------------------- */
 
+static int64_t ldi(const atomic_int_fast64_t *c) { return atomic_load_explicit(c, memory_order_relaxed); }
+
+/* Retries, order resolution and rate limits of one instance, as
+ * "resilience":{...}, (trailing comma included). */
+static int json_resilience_inst(struct xgw_buf *b, const struct xgw__inst_metrics *m)
+{
+    int rc = xgw__buf_printf(b,
+                             "\"retries\":%llu,\"order_lookups\":%llu,\"order_resends\":%llu,\"clock_resyncs\":%llu,"
+                             "\"rate_limit\":{\"waits\":%llu,\"refused\":%llu,\"http_429\":%llu,\"bans\":%llu,"
+                             "\"banned_until_ms\":%lld,\"buckets\":[",
+                             (unsigned long long)ld(&m->retries), (unsigned long long)ld(&m->order_lookups),
+                             (unsigned long long)ld(&m->order_resends), (unsigned long long)ld(&m->clock_resyncs),
+                             (unsigned long long)ld(&m->rl_waits), (unsigned long long)ld(&m->rl_refused),
+                             (unsigned long long)ld(&m->rl_429), (unsigned long long)ld(&m->rl_bans),
+                             (long long)ldi(&m->banned_until_ms));
+    for (size_t i = 0; !rc && i < m->n_buckets && i < XGW__METRIC_BUCKETS; i++) {
+        rc = xgw__buf_append_str(b, i ? ",{\"name\":" : "{\"name\":");
+        rc = rc ? rc : json_str(b, m->bucket_name[i] ? m->bucket_name[i] : "");
+        rc = rc ? rc
+                : xgw__buf_printf(b, ",\"capacity\":%llu,\"used\":%lld}", (unsigned long long)m->bucket_capacity[i],
+                                  (long long)ldi(&m->rl_used[i]));
+    }
+    return rc ? rc : xgw__buf_append_str(b, "]}");
+}
+
+static const char *brk_name(int s) { return s == 1 ? "open" : s == 2 ? "half_open" : "closed"; }
+static const char *health_name(int h)
+{
+    return h == 1 ? "HEALTHY" : h == 2 ? "DEGRADED" : h == 3 ? "UNHEALTHY" : "UNKNOWN";
+}
+
+static int json_resilience_ep(struct xgw_buf *b, const struct xgw__ep_metrics *m)
+{
+    if (m->pseudo)
+        return 0;
+    return xgw__buf_printf(
+        b,
+        ",\"breaker\":\"%s\",\"breaker_opened\":%llu,\"breaker_denied\":%llu,\"failovers_in\":%llu,"
+        "\"health\":\"%s\",\"health_checks\":%llu,\"health_failures\":%llu,\"health_latency_ms\":%.3f",
+        brk_name(atomic_load_explicit(&m->breaker_state, memory_order_relaxed)),
+        (unsigned long long)ld(&m->breaker_entered[1]), (unsigned long long)ld(&m->breaker_denied),
+        (unsigned long long)ld(&m->failovers_in),
+        health_name(atomic_load_explicit(&m->health_state, memory_order_relaxed)),
+        (unsigned long long)ld(&m->health_checks), (unsigned long long)ld(&m->health_failures),
+        (double)ldi(&m->health_latency_us) / 1000.0);
+}
+
 static int render_json(const struct xgw__gw_metrics *g, const struct xgw__metrics_inst *insts, size_t n,
                        struct xgw_buf *b)
 {
@@ -127,9 +175,11 @@ static int render_json(const struct xgw__gw_metrics *g, const struct xgw__metric
         rc = rc ? rc : xgw__buf_append_str(b, i ? ",{\"exchange\":" : "{\"exchange\":");
         rc = rc ? rc : json_str(b, in->exchange);
         rc = rc ? rc
-                : xgw__buf_printf(b, ",\"inflight\":%lld,\"markets_loads\":%llu,\"endpoints\":[",
+                : xgw__buf_printf(b, ",\"inflight\":%lld,\"markets_loads\":%llu,",
                                   (long long)atomic_load_explicit(&in->m->inflight, memory_order_relaxed),
                                   (unsigned long long)ld(&in->m->markets_loads));
+        rc = rc ? rc : json_resilience_inst(b, in->m);
+        rc = rc ? rc : xgw__buf_append_str(b, ",\"endpoints\":[");
         for (size_t e = 0; !rc && e < in->n_eps; e++) {
             const struct xgw__ep_metrics *m = in->eps[e];
             rc = rc ? rc : xgw__buf_append_str(b, e ? ",{\"endpoint\":" : "{\"endpoint\":");
@@ -142,6 +192,7 @@ static int render_json(const struct xgw__gw_metrics *g, const struct xgw__metric
                                       (unsigned long long)ld(&m->conn_opened),
                                       (unsigned long long)ld(&m->conn_reused),
                                       (unsigned long long)ld(&m->conn_closed));
+            rc = rc ? rc : json_resilience_ep(b, m);
             bool first_op = true;
             for (size_t op = 0; !rc && op < XGW_OP__COUNT; op++) {
                 const struct xgw__op_metrics *o = &m->ops[op];
@@ -209,6 +260,125 @@ static uint64_t ep_field(const struct xgw__ep_metrics *m, enum ep_field f)
     case F_CLOSED: return ld(&m->conn_closed);
     }
     return 0;
+}
+
+/* Breakers, failover, health checks, retries and rate limits. */
+static int prom_resilience(const struct xgw__metrics_inst *insts, size_t n, struct xgw_buf *b)
+{
+    static const char *const brk[] = {"closed", "open", "half_open"};
+    static const char *const hs[] = {"UNKNOWN", "HEALTHY", "DEGRADED", "UNHEALTHY"};
+    int rc = prom_head(b, "xgw_breaker_state", "gauge",
+                       "Circuit breaker state per endpoint: 1 for the current state, 0 for the others.");
+    for (size_t i = 0; !rc && i < n; i++)
+        for (size_t e = 0; !rc && e < insts[i].n_eps; e++) {
+            const struct xgw__ep_metrics *m = insts[i].eps[e];
+            int cur = atomic_load_explicit(&m->breaker_state, memory_order_relaxed);
+            for (int k = 0; !m->pseudo && !rc && k < 3; k++) {
+                rc = prom_labels(b, "xgw_breaker_state", m->exchange, m->endpoint);
+                rc = rc ? rc : xgw__buf_printf(b, ",state=\"%s\"} %d\n", brk[k], cur == k);
+            }
+        }
+    rc = rc ? rc : prom_head(b, "xgw_breaker_transitions_total", "counter", "Circuit breaker state changes, by new state.");
+    for (size_t i = 0; !rc && i < n; i++)
+        for (size_t e = 0; !rc && e < insts[i].n_eps; e++) {
+            const struct xgw__ep_metrics *m = insts[i].eps[e];
+            for (int k = 0; !m->pseudo && !rc && k < 3; k++) {
+                rc = prom_labels(b, "xgw_breaker_transitions_total", m->exchange, m->endpoint);
+                rc = rc ? rc
+                        : xgw__buf_printf(b, ",to=\"%s\"} %llu\n", brk[k], (unsigned long long)ld(&m->breaker_entered[k]));
+            }
+        }
+    rc = rc ? rc : prom_head(b, "xgw_endpoint_health", "gauge",
+                             "Health of an endpoint from active checks: 1 for the current state, 0 for the others.");
+    for (size_t i = 0; !rc && i < n; i++)
+        for (size_t e = 0; !rc && e < insts[i].n_eps; e++) {
+            const struct xgw__ep_metrics *m = insts[i].eps[e];
+            int cur = atomic_load_explicit(&m->health_state, memory_order_relaxed);
+            for (int k = 0; !m->pseudo && !rc && k < 4; k++) {
+                if (k == 2)
+                    continue; /* endpoints are never DEGRADED, instances are */
+                rc = prom_labels(b, "xgw_endpoint_health", m->exchange, m->endpoint);
+                rc = rc ? rc : xgw__buf_printf(b, ",state=\"%s\"} %d\n", hs[k], cur == k);
+            }
+        }
+    static const struct {
+        const char *name, *type, *help;
+        int f;
+    } epc[] = {
+        {"xgw_breaker_denied_total", "counter", "Requests failed fast because every breaker was open.", 0},
+        {"xgw_failovers_total", "counter", "Requests sent to this endpoint instead of the preferred one.", 1},
+        {"xgw_health_checks_total", "counter", "Active health checks sent.", 2},
+        {"xgw_health_check_failures_total", "counter", "Active health checks that failed.", 3},
+        {"xgw_health_check_latency_seconds", "gauge", "Round trip of the last successful health check.", 4},
+    };
+    for (size_t c = 0; !rc && c < sizeof epc / sizeof epc[0]; c++) {
+        rc = prom_head(b, epc[c].name, epc[c].type, epc[c].help);
+        for (size_t i = 0; !rc && i < n; i++)
+            for (size_t e = 0; !rc && e < insts[i].n_eps; e++) {
+                const struct xgw__ep_metrics *m = insts[i].eps[e];
+                if (m->pseudo)
+                    continue;
+                rc = prom_labels(b, epc[c].name, m->exchange, m->endpoint);
+                if (epc[c].f == 4)
+                    rc = rc ? rc : xgw__buf_printf(b, "} %.6f\n", (double)ldi(&m->health_latency_us) / 1e6);
+                else
+                    rc = rc ? rc
+                            : xgw__buf_printf(b, "} %llu\n",
+                                              (unsigned long long)ld(epc[c].f == 0   ? &m->breaker_denied
+                                                                     : epc[c].f == 1 ? &m->failovers_in
+                                                                     : epc[c].f == 2 ? &m->health_checks
+                                                                                     : &m->health_failures));
+            }
+    }
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } inc[] = {
+        {"xgw_retries_total", "Reads sent again after a transient failure.", offsetof(struct xgw__inst_metrics, retries)},
+        {"xgw_order_lookups_total", "Order lookups by client id to resolve an unknown outcome.",
+         offsetof(struct xgw__inst_metrics, order_lookups)},
+        {"xgw_order_resends_total", "Orders sent again after the exchange proved them absent.",
+         offsetof(struct xgw__inst_metrics, order_resends)},
+        {"xgw_clock_resyncs_total", "Clock re-syncs after a timestamp refusal.",
+         offsetof(struct xgw__inst_metrics, clock_resyncs)},
+        {"xgw_rate_limit_waits_total", "Requests held back by the rate limiter, then sent.",
+         offsetof(struct xgw__inst_metrics, rl_waits)},
+        {"xgw_rate_limit_refused_total", "Requests refused by the rate limiter (nothing sent).",
+         offsetof(struct xgw__inst_metrics, rl_refused)},
+        {"xgw_rate_limit_429_total", "HTTP 429 answers from the exchange.", offsetof(struct xgw__inst_metrics, rl_429)},
+        {"xgw_rate_limit_bans_total", "Bans (HTTP 418) from the exchange.", offsetof(struct xgw__inst_metrics, rl_bans)},
+    };
+    for (size_t c = 0; !rc && c < sizeof inc / sizeof inc[0]; c++) {
+        rc = prom_head(b, inc[c].name, "counter", inc[c].help);
+        for (size_t i = 0; !rc && i < n; i++) {
+            const atomic_uint_fast64_t *v = (const atomic_uint_fast64_t *)(const void *)((const char *)insts[i].m + inc[c].off);
+            rc = prom_labels(b, inc[c].name, insts[i].exchange, NULL);
+            rc = rc ? rc : xgw__buf_printf(b, "} %llu\n", (unsigned long long)ld(v));
+        }
+    }
+    rc = rc ? rc : prom_head(b, "xgw_banned_until_seconds", "gauge", "End of the exchange's ban (unix seconds), 0 none.");
+    for (size_t i = 0; !rc && i < n; i++) {
+        rc = prom_labels(b, "xgw_banned_until_seconds", insts[i].exchange, NULL);
+        rc = rc ? rc : xgw__buf_printf(b, "} %.3f\n", (double)ldi(&insts[i].m->banned_until_ms) / 1e3);
+    }
+    static const char *const rlg[][2] = {
+        {"xgw_rate_limit_used", "Units used in the bucket's current window, as counted here."},
+        {"xgw_rate_limit_capacity", "Units the gateway allows per window (limit times rate_limit_margin)."},
+    };
+    for (size_t g = 0; !rc && g < 2; g++) {
+        rc = prom_head(b, rlg[g][0], "gauge", rlg[g][1]);
+        for (size_t i = 0; !rc && i < n; i++)
+            for (size_t k = 0; !rc && k < insts[i].m->n_buckets && k < XGW__METRIC_BUCKETS; k++) {
+                rc = prom_labels(b, rlg[g][0], insts[i].exchange, NULL);
+                rc = rc ? rc : xgw__buf_append_str(b, ",bucket=\"");
+                rc = rc ? rc : prom_label(b, insts[i].m->bucket_name[k] ? insts[i].m->bucket_name[k] : "");
+                rc = rc ? rc
+                        : xgw__buf_printf(b, "\"} %llu\n",
+                                          g ? (unsigned long long)insts[i].m->bucket_capacity[k]
+                                            : (unsigned long long)ldi(&insts[i].m->rl_used[k]));
+            }
+    }
+    return rc;
 }
 
 static int render_prom(const struct xgw__gw_metrics *g, const struct xgw__metrics_inst *insts, size_t n,
@@ -330,7 +500,7 @@ static int render_prom(const struct xgw__gw_metrics *g, const struct xgw__metric
                                           (double)ld(&o->lat_max_us) / 1e6);
             }
         }
-    return rc;
+    return rc ? rc : prom_resilience(insts, n, b);
 }
 
 int xgw__metrics_render(const struct xgw__gw_metrics *g, const struct xgw__metrics_inst *insts, size_t n,

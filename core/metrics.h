@@ -34,14 +34,34 @@ struct xgw__op_metrics {
 struct xgw__ep_metrics {
     const char *exchange; /* borrowed, outlive the metrics */
     const char *endpoint;
+    bool pseudo; /* "none": no breaker, no health */
     struct xgw__op_metrics ops[XGW_OP__COUNT];
     atomic_uint_fast64_t bytes_in, bytes_out;
     atomic_uint_fast64_t conn_opened, conn_reused, conn_closed;
+    /* resilience: gauges mirror loop-thread state (enum xgw__brk_state,
+     * enum xgw__health), counters count events */
+    atomic_int breaker_state, health_state;
+    atomic_uint_fast64_t breaker_entered[3]; /* transitions into closed, open, half_open */
+    atomic_uint_fast64_t breaker_denied;     /* requests failed fast while every breaker was open */
+    atomic_uint_fast64_t failovers_in;       /* requests sent here instead of the preferred endpoint */
+    atomic_uint_fast64_t health_checks, health_failures;
+    atomic_int_fast64_t health_latency_us; /* of the last successful check, 0 none */
 };
+
+#define XGW__METRIC_BUCKETS 16 /* = XGW__MAX_BUCKETS */
 
 struct xgw__inst_metrics {
     atomic_int_fast64_t inflight; /* accepted by xgw_call, callback not yet run */
     atomic_uint_fast64_t markets_loads;
+    /* retries and order resolution */
+    atomic_uint_fast64_t retries, order_lookups, order_resends, clock_resyncs;
+    /* rate limits: the plugin's buckets (names and capacities fixed at open) */
+    size_t n_buckets;
+    const char *bucket_name[XGW__METRIC_BUCKETS];
+    uint64_t bucket_capacity[XGW__METRIC_BUCKETS];
+    atomic_int_fast64_t rl_used[XGW__METRIC_BUCKETS]; /* units in the current window */
+    atomic_uint_fast64_t rl_waits, rl_refused, rl_429, rl_bans;
+    atomic_int_fast64_t banned_until_ms; /* 0 = never banned */
 };
 
 struct xgw__gw_metrics {

@@ -112,6 +112,32 @@ XGW_EXPORT int xgw_call_sync(struct xgw_exchange *ex, enum xgw_op op, const stru
                              struct xgw_result **out, struct xgw_error *err);
 XGW_EXPORT void xgw_result_free(struct xgw_result *res);
 
+/* ---- health ---- */
+
+/* Health of endpoints (from active checks and circuit breakers), of
+ * instances and of the gateway:
+ *   HEALTHY    every endpoint passed its last checks and its breaker is closed
+ *   DEGRADED   serving, but some endpoint is unhealthy or its breaker not closed
+ *   UNHEALTHY  nothing can serve: every endpoint unhealthy or its breaker open,
+ *              or the exchange banned the instance
+ *   UNKNOWN    no check has decided yet
+ * The gateway's state is its worst instance's (UNHEALTHY > DEGRADED >
+ * UNKNOWN > HEALTHY). */
+enum xgw_health { XGW_HEALTH_UNKNOWN = 0, XGW_HEALTH_HEALTHY, XGW_HEALTH_DEGRADED, XGW_HEALTH_UNHEALTHY };
+XGW_EXPORT const char *xgw_health_name(enum xgw_health h); /* "HEALTHY", ... */
+
+/* A JSON snapshot of health into a malloc'd NUL-terminated string (*json,
+ * caller frees; json may be NULL when only the state is wanted):
+ *   {"instances":[{"instance":"bn","plugin":"binance",
+ *    "state":"DEGRADED","banned_until_ms":0,"endpoints":[{"url":"https://..",
+ *    "state":"UNHEALTHY","breaker":"open","breaker_retry_in_ms":12000,
+ *    "consecutive_failures":5,"check_failures":3,"last_latency_ms":1.234,
+ *    "last_check_ms":1790000000000,"last_error":"..","checks":9,"failures":3}]}],"state":"DEGRADED"}
+ * last_latency_ms is null before the first successful check. *overall (may
+ * be NULL) gets the gateway's state. Returns 0 or XGW_ERR_INTERNAL. Any
+ * thread, also while the loop runs. */
+XGW_EXPORT int xgw_health(struct xgw_gateway *gw, char **json, enum xgw_health *overall);
+
 /* ---- metrics ---- */
 
 enum xgw_metrics_format { XGW_METRICS_JSON = 0, XGW_METRICS_PROMETHEUS };

@@ -174,7 +174,7 @@ static void test_pool_min_per_endpoint(void **state)
     fprintf(fp,
             "[gateway]\nlog_level = error\n[exchange.f1]\nplugin = fake\n"
             "rest_endpoints = https://127.0.0.1:%d, https://localhost:%d\nca_file = %s\n"
-            "pool_min = 2\nwarmup = true\nhttp2 = false\n",
+            "pool_min = 2\nwarmup = true\nhttp2 = false\nhealth_checks = false\nclock_sync = false\n",
             tu_tls_port(f->srv), tu_tls_port(f->srv), f->cert);
     fclose(fp);
     struct xgw_error err;
@@ -226,7 +226,8 @@ static void test_idle_close(void **state)
 static void test_timeout(void **state)
 {
     struct fx *f = *state;
-    open_gw(f, true, "pool_min = 0\nrequest_timeout_ms = 1000\n");
+    /* Many timeouts in a row would open the breaker: not what is tested here. */
+    open_gw(f, true, "pool_min = 0\nrequest_timeout_ms = 1000\nbreaker_failures = 100\n");
     tu_tls_set_mode(f->srv, TU_TLS_STALL);
     struct xgw_error err;
     int64_t t0 = xgw__mono_us();
@@ -239,7 +240,9 @@ static void test_timeout(void **state)
     assert_true(err.flags & XGW_ERRF_SENT);
     /* An order whose request was sent and not answered: outcome unknown. */
     struct xgw_error e2;
-    assert_int_equal(call(f, XGW_OP_CANCEL, NULL, &e2), XGW_ERR_UNKNOWN_OUTCOME);
+    int rc = call(f, XGW_OP_CANCEL, NULL, &e2);
+    if (rc != XGW_ERR_UNKNOWN_OUTCOME)
+        fail_msg("cancel: %s %s", xgw_err_kind_name(e2.kind), e2.message);
     tu_tls_set_mode(f->srv, TU_TLS_OK);
     assert_int_equal(call(f, XGW_OP_TIME, NULL, &err), 0);
 }

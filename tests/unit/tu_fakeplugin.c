@@ -158,6 +158,16 @@ int tu_fake_write_ini(const char *path, int port, const char *ca_file, const cha
             port);
     if (ca_file)
         fprintf(f, "ca_file = %s\n", ca_file);
+    /* Tests of the pool and the pipeline count requests: the background
+     * traffic (clock sample, health checks) and retries are off unless the
+     * test asks for them. */
+    static const char *const quiet[] = {"health_checks = false\n", "clock_sync = false\n", "retry_max = 0\n"};
+    for (size_t i = 0; i < sizeof quiet / sizeof quiet[0]; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "%.*s", (int)strcspn(quiet[i], " "), quiet[i]);
+        if (!extra || !strstr(extra, key))
+            fputs(quiet[i], f);
+    }
     if (extra)
         fputs(extra, f);
     fclose(f);

@@ -96,6 +96,7 @@ int mx__faults_add_json(struct mx_faults *f, const char *json, size_t len, char 
     x->code = (int)num(pr, "code", 0);
     x->ms = num(pr, "ms", 0);
     x->bytes = num(pr, "bytes", 16 << 20);
+    x->retry_after = num(pr, "retry_after", 0);
     x->process = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pr, "process"));
     x->close = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pr, "close"));
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(pr, "msg");

@@ -81,6 +81,7 @@ struct mx_fault {
     int status, code, process, close;
     char msg[256];
     int64_t ms, bytes;
+    int64_t retry_after; /* http_status: seconds for a Retry-After header, 0 none */
 };
 
 struct mx_faults;

@@ -616,6 +616,12 @@ static int http_process(struct mx_server *srv, struct lws *wsi, struct mx_http *
         mx_buf_reset(&h->rbody);
         h->status = st->status;
         mod->error_body(self, st->status, st->code, st->msg[0] ? st->msg : NULL, &h->rbody);
+        if (st->retry_after > 0) {
+            char ra[32];
+            snprintf(ra, sizeof ra, "%lld", (long long)st->retry_after);
+            mx_buf_put(&h->rhdrs, "retry-after", sizeof "retry-after");
+            mx_buf_put(&h->rhdrs, ra, strlen(ra) + 1);
+        }
     }
     struct mx_fault *tf = mx__fault_take(fl, MX_FK_TRUNCATE, ex, h->port, rest);
     if (tf) {
