@@ -19,9 +19,9 @@
  * attempt, the previous attempt's endpoint on a retry) and `to` the one
  * chosen, whenever they differ.
  *
- * This sits beside core/endpoint.c (the pipeline's seam, owned by the
- * request path): xgw__endpoint_choose() should delegate to
- * xgw__failover_choose(). Time is passed in. Threading: loop thread only.
+ * The pipeline (core/gateway.c, attempt) asks xgw__failover_choose() for
+ * every request that is not pinned to one endpoint. Time is passed in.
+ * Threading: loop thread only.
  */
 #ifndef XGW_CORE_FAILOVER_H
 #define XGW_CORE_FAILOVER_H

@@ -7,7 +7,8 @@
 # mock_state FILE        the mock's GET /_mock/state (its accounts, orders, books)
 # mock_config FILE PLUGIN NETWORK [EXTRA_LINE...]
 #                        write an INI with one instance named after PLUGIN,
-#                        pointed at the mock, secrets from ${KEY_VAR}/${SECRET_VAR}
+#                        pointed at the mock (unless an EXTRA_LINE sets
+#                        rest_endpoints), secrets from ${KEY_VAR}/${SECRET_VAR}
 # xgw ARGS...            run the CLI (bounded), sets rc; stdout/stderr in $OUT/$ERR
 # fail MSG               count a failure; mock_finish prints the verdict
 #
@@ -80,7 +81,7 @@ mock_config() {
         echo "network = $network"
         echo "api_key = \${KEY_VAR}"
         echo "api_secret = \${SECRET_VAR}"
-        echo "rest_endpoints = https://127.0.0.1:$MOCK_PORT"
+        case " $* " in *" rest_endpoints ="*) ;; *) echo "rest_endpoints = https://127.0.0.1:$MOCK_PORT" ;; esac
         echo "ws_endpoints = wss://127.0.0.1:$MOCK_PORT"
         echo "ca_file = $MOCK_CERT"
         echo "request_timeout_ms = 5000"

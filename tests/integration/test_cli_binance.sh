@@ -272,11 +272,12 @@ for l in lines:
 '
 done
 
-# ---- clock: the mock's clock 10 s ahead. The first signed call is refused
-# with -1021, the gateway re-syncs its clock and sends it again: success.
+# ---- clock: the mock's clock 10 s ahead and no sample at start. The first
+# signed call is refused with -1021, the gateway re-syncs its clock and sends
+# it again: success.
 mock_stop
 mock_start --clock-offset-ms 10000
-mock_config "$TMP/clock.ini" binance testnet
+mock_config "$TMP/clock.ini" binance testnet "clock_sync = false"
 xgw -c "$TMP/clock.ini" -x binance balances
 ok "balances with the exchange's clock 10 s ahead" && py "balances after clock re-sync" '
 import json, sys
@@ -290,5 +291,40 @@ st = json.load(open(sys.argv[3]))
 c = st["counters"]["binance"]
 assert c.get("timestamp_failures", 0) == 1, c
 ' "$TMP/state.json"
+
+# ---- health: every endpoint healthy -> exit 0; one of two down -> DEGRADED,
+# still exit 0; all down -> UNHEALTHY, exit 1.
+# (a copy of the mock's certificate: its own goes away with the mock)
+cp "$MOCK_CERT" "$TMP/ca.pem" && MOCK_CERT=$TMP/ca.pem
+hcfg() { mock_config "$1" binance testnet "health_interval_s = 1" "health_timeout_s = 1" "health_max_failures = 1" "$2"; }
+hcfg "$TMP/h1.ini" "rest_endpoints = https://127.0.0.1:$MOCK_PORT"
+xgw -c "$TMP/h1.ini" health --wait-s 10
+ok "health, all up" && py "health HEALTHY" '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]
+assert lines[-1] == {"state": "HEALTHY"}, lines
+inst = lines[0]
+assert inst["instance"] == "binance" and inst["state"] == "HEALTHY", inst
+ep = inst["endpoints"][0]
+assert ep["state"] == "HEALTHY" and ep["breaker"] == "closed" and ep["last_latency_ms"] > 0, ep
+'
+hcfg "$TMP/h2.ini" "rest_endpoints = https://127.0.0.1:$MOCK_PORT, https://127.0.0.1:1"
+xgw -c "$TMP/h2.ini" health --wait-s 10
+ok "health, one endpoint down" && py "health DEGRADED" '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]
+assert lines[-1] == {"state": "DEGRADED"}, lines
+eps = lines[0]["endpoints"]
+assert [e["state"] for e in eps] == ["HEALTHY", "UNHEALTHY"], eps
+assert "127.0.0.1:1" in eps[1]["last_error"], eps
+'
+mock_stop
+xgw -c "$TMP/h1.ini" health --wait-s 10
+[ "$rc" -eq 1 ] || fail "health with the exchange down: exit $rc, want 1"
+py "health UNHEALTHY" '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]
+assert lines[-1] == {"state": "UNHEALTHY"}, lines
+'
 
 mock_finish
