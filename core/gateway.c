@@ -161,12 +161,26 @@ static void attempt(struct xgw__call *c);
 static void cancel_call(struct xgw__call *c, struct xgw_error *err, bool sent_now);
 static void on_xfer_done(struct xgw__xfer *x);
 
-static bool markets_cached(struct xgw_exchange *ex)
+/* 0: no market rules cached; 1: cached; 2: cached but older than
+ * markets_refresh_s (still usable while a refresh runs). */
+static int markets_cached(struct xgw_exchange *ex)
 {
     pthread_mutex_lock(&ex->ctx->markets_lock);
-    bool yes = ex->ctx->markets_loaded_ms != 0;
+    int64_t at = ex->ctx->markets_loaded_ms;
     pthread_mutex_unlock(&ex->ctx->markets_lock);
-    return yes;
+    if (at == 0)
+        return 0;
+    int64_t period = (int64_t)ex->cfg->markets_refresh_s * 1000;
+    return period > 0 && xgw__wall_ms() - at >= period ? 2 : 1;
+}
+
+static void on_markets_refreshed(struct xgw__call *mc, const struct xgw_result *res, const struct xgw_error *err)
+{
+    (void)res;
+    mc->ex->markets_loading = false;
+    if (err && err->kind != XGW_ERR_CANCELLED)
+        xgw__log(mc->ex->cfg->name, XGW_LOG_WARN, "markets_refresh_failed",
+                 "the market rules could not be refreshed (%s); the cached ones stay in use", err->message);
 }
 
 static void pipeline_start(struct xgw__call *c);
@@ -327,7 +341,14 @@ static void pipeline_start(struct xgw__call *c)
         /* Plugins round prices and quantities with core->market(), and
          * some address markets by index (Hyperliquid cancels by asset):
          * the cache must be filled before the first order or cancel. */
-        if (!markets_cached(ex) && !c->markets_failed) {
+        int cached = markets_cached(ex);
+        if (cached == 2 && !ex->markets_loading) {
+            /* Rules change rarely (tick sizes, new listings); refresh them
+             * in the background and keep using the cached ones meanwhile. */
+            struct xgw_call none = {0};
+            ex->markets_loading = xgw__call_internal(ex, XGW_OP_MARKETS, &none, on_markets_refreshed, NULL) == XGW_OK;
+        }
+        if (!cached && !c->markets_failed) {
             c->next = ex->markets_waiters;
             ex->markets_waiters = c;
             if (!ex->markets_loading) {

@@ -315,6 +315,43 @@ static void test_sync_in_callback(void **state)
 
 /* ---- PLACE: markets first, client id generated ------------------------------------ */
 
+static bool two_market_loads(void *arg)
+{
+    char *m = NULL;
+    if (xgw_metrics(arg, XGW_METRICS_JSON, &m) != 0)
+        return false;
+    bool yes = strstr(m, "\"markets_loads\":2,") != NULL;
+    free(m);
+    return yes;
+}
+
+/* Market rules older than markets_refresh_s are refreshed in the background
+ * by the next order, which itself goes out at once with the cached rules. */
+static void test_markets_refresh(void **state)
+{
+    struct fx *f = *state;
+    open_gw(f, "pool_min = 0\nmarkets_refresh_s = 1\n");
+    struct xgw_exchange *ex = xgw_exchange_find(f->gw, "f1");
+    struct xgw_call call = {0};
+    snprintf(call.order.symbol, sizeof call.order.symbol, "BTCUSDT");
+    call.order.side = XGW_SIDE_BUY;
+    call.order.type = XGW_TYPE_LIMIT;
+    xgw_dec_parse_cstr("0.010", &call.order.qty);
+    xgw_dec_parse_cstr("97123.40", &call.order.price);
+    struct xgw_result *r = NULL;
+    struct xgw_error err;
+    assert_int_equal(xgw_call_sync(ex, XGW_OP_PLACE, &call, &r, &err), 0);
+    xgw_result_free(r);
+    assert_int_equal(xgw_call_sync(ex, XGW_OP_PLACE, &call, &r, &err), 0);
+    xgw_result_free(r);
+    assert_int_equal(tu_tls_requests(f->srv), 3); /* markets, order, order */
+    tu_sleep_ms(1100);
+    assert_int_equal(xgw_call_sync(ex, XGW_OP_PLACE, &call, &r, &err), 0);
+    xgw_result_free(r);
+    assert_true(tu_wait_for(two_market_loads, f->gw, 3000));
+    assert_int_equal(tu_tls_requests(f->srv), 5); /* + the refresh and the order */
+}
+
 static void test_place_pipeline(void **state)
 {
     struct fx *f = *state;
@@ -552,6 +589,7 @@ static void test_open_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_markets_refresh, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shutdown_in_flight, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shutdown_never_started, setup, teardown),
