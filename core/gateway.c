@@ -513,7 +513,7 @@ static void attempt(struct xgw__call *c)
         c->admit = ch.admit;
         int expected = c->prev >= 0 ? c->prev : 0;
         if (c->ep != expected) {
-            xgw__metric_add(&ex->eps[c->ep].metrics.failovers_in, 1);
+            xgw__metric_add(&ex->metrics.failovers[(size_t)expected * ex->n_eps + (size_t)c->ep], 1);
             xgw__log(ex->cfg->name, XGW_LOG_INFO, "failover", "%s: %s goes to %s instead of %s",
                      xgw_op_name(c->cur_op), c->prev >= 0 ? "retry" : "request", ex->eps[c->ep].url,
                      ex->eps[expected].url);
@@ -1287,9 +1287,11 @@ static int resilience_init(struct xgw_exchange *ex, struct xgw_error *err)
         ex->metrics.bucket_name[b] = ex->rl.b[b].name;
         ex->metrics.bucket_capacity[b] = ex->rl.b[b].capacity;
     }
+    ex->metrics.failovers = calloc(ex->n_eps ? ex->n_eps * ex->n_eps : 1, sizeof *ex->metrics.failovers);
+    ex->metrics.n_fo = ex->n_eps;
     ex->status = calloc(ex->n_eps ? ex->n_eps : 1, sizeof *ex->status);
     ex->checking = calloc(ex->n_eps ? ex->n_eps : 1, sizeof *ex->checking);
-    if (!ex->status || !ex->checking)
+    if (!ex->status || !ex->checking || !ex->metrics.failovers)
         return xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
     for (size_t i = 0; i < ex->n_eps; i++)
         ex->status[i].last_latency_us = -1;
@@ -1608,6 +1610,7 @@ void xgw_close(struct xgw_gateway *gw)
         xgw__failover_free(&ex->fo);
         xgw__rl_free(&ex->rl);
         free(ex->buckets);
+        free(ex->metrics.failovers);
         free(ex->status);
         free(ex->checking);
         pthread_mutex_destroy(&ex->status_mu);

@@ -114,8 +114,8 @@ static int json_str(struct xgw_buf *b, const char *s) { return xgw__buf_json_str
 
 static int64_t ldi(const atomic_int_fast64_t *c) { return atomic_load_explicit(c, memory_order_relaxed); }
 
-/* Retries, order resolution and rate limits of one instance, as
- * "resilience":{...}, (trailing comma included). */
+/* Retries, order resolution, rate limits and failovers (endpoint indexes
+ * in the order of "endpoints") of one instance: members of its object. */
 static int json_resilience_inst(struct xgw_buf *b, const struct xgw__inst_metrics *m)
 {
     int rc = xgw__buf_printf(b,
@@ -134,7 +134,18 @@ static int json_resilience_inst(struct xgw_buf *b, const struct xgw__inst_metric
                 : xgw__buf_printf(b, ",\"capacity\":%llu,\"used\":%lld}", (unsigned long long)m->bucket_capacity[i],
                                   (long long)ldi(&m->rl_used[i]));
     }
-    return rc ? rc : xgw__buf_append_str(b, "]}");
+    rc = rc ? rc : xgw__buf_append_str(b, "]},\"failovers\":[");
+    bool first = true;
+    for (size_t from = 0; !rc && from < m->n_fo; from++)
+        for (size_t to = 0; !rc && to < m->n_fo; to++) {
+            uint64_t v = ld(&m->failovers[from * m->n_fo + to]);
+            if (!v)
+                continue;
+            rc = xgw__buf_printf(b, "%s{\"from\":%zu,\"to\":%zu,\"count\":%llu}", first ? "" : ",", from, to,
+                                 (unsigned long long)v);
+            first = false;
+        }
+    return rc ? rc : xgw__buf_append_str(b, "]");
 }
 
 static const char *brk_name(int s) { return s == 1 ? "open" : s == 2 ? "half_open" : "closed"; }
@@ -149,11 +160,10 @@ static int json_resilience_ep(struct xgw_buf *b, const struct xgw__ep_metrics *m
         return 0;
     return xgw__buf_printf(
         b,
-        ",\"breaker\":\"%s\",\"breaker_opened\":%llu,\"breaker_denied\":%llu,\"failovers_in\":%llu,"
+        ",\"breaker\":\"%s\",\"breaker_opened\":%llu,\"breaker_denied\":%llu,"
         "\"health\":\"%s\",\"health_checks\":%llu,\"health_failures\":%llu,\"health_latency_ms\":%.3f",
         brk_name(atomic_load_explicit(&m->breaker_state, memory_order_relaxed)),
         (unsigned long long)ld(&m->breaker_entered[1]), (unsigned long long)ld(&m->breaker_denied),
-        (unsigned long long)ld(&m->failovers_in),
         health_name(atomic_load_explicit(&m->health_state, memory_order_relaxed)),
         (unsigned long long)ld(&m->health_checks), (unsigned long long)ld(&m->health_failures),
         (double)ldi(&m->health_latency_us) / 1000.0);
@@ -306,7 +316,6 @@ static int prom_resilience(const struct xgw__metrics_inst *insts, size_t n, stru
         int f;
     } epc[] = {
         {"xgw_breaker_denied_total", "counter", "Requests failed fast because every breaker was open.", 0},
-        {"xgw_failovers_total", "counter", "Requests sent to this endpoint instead of the preferred one.", 1},
         {"xgw_health_checks_total", "counter", "Active health checks sent.", 2},
         {"xgw_health_check_failures_total", "counter", "Active health checks that failed.", 3},
         {"xgw_health_check_latency_seconds", "gauge", "Round trip of the last successful health check.", 4},
@@ -325,7 +334,6 @@ static int prom_resilience(const struct xgw__metrics_inst *insts, size_t n, stru
                     rc = rc ? rc
                             : xgw__buf_printf(b, "} %llu\n",
                                               (unsigned long long)ld(epc[c].f == 0   ? &m->breaker_denied
-                                                                     : epc[c].f == 1 ? &m->failovers_in
                                                                      : epc[c].f == 2 ? &m->health_checks
                                                                                      : &m->health_failures));
             }
@@ -355,6 +363,24 @@ static int prom_resilience(const struct xgw__metrics_inst *insts, size_t n, stru
             rc = prom_labels(b, inc[c].name, insts[i].exchange, NULL);
             rc = rc ? rc : xgw__buf_printf(b, "} %llu\n", (unsigned long long)ld(v));
         }
+    }
+    rc = rc ? rc
+            : prom_head(b, "xgw_failovers_total", "counter",
+                        "Requests sent to endpoint `to` instead of `from` (the preferred one, or the previous attempt's).");
+    for (size_t i = 0; !rc && i < n; i++) {
+        const struct xgw__inst_metrics *im = insts[i].m;
+        for (size_t from = 0; !rc && from < im->n_fo && from < insts[i].n_eps; from++)
+            for (size_t to = 0; !rc && to < im->n_fo && to < insts[i].n_eps; to++) {
+                if (from == to)
+                    continue;
+                rc = prom_labels(b, "xgw_failovers_total", insts[i].exchange, NULL);
+                rc = rc ? rc : xgw__buf_append_str(b, ",from=\"");
+                rc = rc ? rc : prom_label(b, insts[i].eps[from]->endpoint);
+                rc = rc ? rc : xgw__buf_append_str(b, "\",to=\"");
+                rc = rc ? rc : prom_label(b, insts[i].eps[to]->endpoint);
+                rc = rc ? rc
+                        : xgw__buf_printf(b, "\"} %llu\n", (unsigned long long)ld(&im->failovers[from * im->n_fo + to]));
+            }
     }
     rc = rc ? rc : prom_head(b, "xgw_banned_until_seconds", "gauge", "End of the exchange's ban (unix seconds), 0 none.");
     for (size_t i = 0; !rc && i < n; i++) {

@@ -43,7 +43,6 @@ struct xgw__ep_metrics {
     atomic_int breaker_state, health_state;
     atomic_uint_fast64_t breaker_entered[3]; /* transitions into closed, open, half_open */
     atomic_uint_fast64_t breaker_denied;     /* requests failed fast while every breaker was open */
-    atomic_uint_fast64_t failovers_in;       /* requests sent here instead of the preferred endpoint */
     atomic_uint_fast64_t health_checks, health_failures;
     atomic_int_fast64_t health_latency_us; /* of the last successful check, 0 none */
 };
@@ -62,6 +61,10 @@ struct xgw__inst_metrics {
     atomic_int_fast64_t rl_used[XGW__METRIC_BUCKETS]; /* units in the current window */
     atomic_uint_fast64_t rl_waits, rl_refused, rl_429, rl_bans;
     atomic_int_fast64_t banned_until_ms; /* 0 = never banned */
+    /* failovers[from * n_fo + to]: requests sent to endpoint `to` instead of
+     * `from` (the preferred one, or the previous attempt's); owned */
+    atomic_uint_fast64_t *failovers;
+    size_t n_fo;
 };
 
 struct xgw__gw_metrics {

@@ -222,8 +222,9 @@ static void test_failover_refused_and_back(void **state)
             fail_msg("read %d went to %d: %s", i, at, err.message);
     }
     char want[160];
-    snprintf(want, sizeof want, "xgw_failovers_total{exchange=\"bn\",endpoint=\"https://127.0.0.1:%d\"}",
-             f->mx.ports[1]);
+    snprintf(want, sizeof want,
+             "xgw_failovers_total{exchange=\"bn\",from=\"https://127.0.0.1:%d\",to=\"https://127.0.0.1:%d\"}",
+             f->mx.ports[0], f->mx.ports[1]);
     assert_true(metric(f, want) >= 1);
     char *m = metrics(f);
     snprintf(want, sizeof want, "xgw_breaker_state{exchange=\"bn\",endpoint=\"https://127.0.0.1:%d\",state=\"open\"} 1",
