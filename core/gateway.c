@@ -93,6 +93,8 @@ static struct xgw__call *call_alloc(struct xgw_exchange *ex)
     c->admit = XGW__BRK_DENY;
     c->backoffs = 0;
     c->latency_us = -1;
+    c->n_steps = 1;
+    c->has_partial = false;
     memset(&c->og, 0, sizeof c->og);
     c->next = NULL;
     return c;
@@ -382,6 +384,12 @@ static void pipeline_start(struct xgw__call *c)
                  (unsigned)(ex->cfg->retry_max + 1 > 3 ? ex->cfg->retry_max + 1 : 3), ex->cfg->recv_window_ms);
     c->cur_op = c->op;
     memset(&c->last_err, 0, sizeof c->last_err);
+    c->args.step = 0;
+    c->n_steps = 1;
+    if (ex->plugin->struct_size >= offsetof(struct xgw_plugin, steps) + sizeof ex->plugin->steps && ex->plugin->steps) {
+        unsigned n = ex->plugin->steps(ex->self, c->op, &c->args);
+        c->n_steps = n < 1 ? 1 : n > 4 ? 4 : n;
+    }
     attempt(c);
 }
 
@@ -740,6 +748,19 @@ static int fill_result(struct xgw__call *c, struct xgw__xfer *x, struct xgw_resu
         if (s->n_tickers == 0)
             break;
         r->ticker = s->tickers[0];
+        if (c->has_partial) {
+            /* Earlier steps' fields win; this step fills what they lacked. */
+            struct xgw_ticker t = c->partial;
+            xgw_dec *const mine[] = {&t.bid, &t.bid_qty, &t.ask, &t.ask_qty, &t.last};
+            const xgw_dec *const more[] = {&r->ticker.bid, &r->ticker.bid_qty, &r->ticker.ask, &r->ticker.ask_qty,
+                                           &r->ticker.last};
+            for (size_t i = 0; i < sizeof mine / sizeof mine[0]; i++)
+                if (xgw_dec_is_none(*mine[i]))
+                    *mine[i] = *more[i];
+            if (r->ticker.ts_ms > t.ts_ms)
+                t.ts_ms = r->ticker.ts_ms;
+            r->ticker = t;
+        }
         return XGW_OK;
     case XGW_OP_DEPTH:
         if (s->n_books == 0)
@@ -870,6 +891,21 @@ static void on_xfer_done(struct xgw__xfer *x)
     }
     rl_after_answer(ex, x, kind, &err);
 
+    if (kind == XGW_OK && c->cur_op == c->op && c->args.step + 1 < c->n_steps) {
+        /* The next request of a multi-request op, at once, to the same
+         * endpoint when it still admits. */
+        if (c->op == XGW_OP_TICKER) {
+            c->partial = res.ticker;
+            c->has_partial = true;
+        }
+        c->args.step++;
+        c->prev = c->ep;
+        xgw__http_xfer_put(ex->http, x);
+        attempt(c);
+        if (!atomic_load(&ex->gw->closing))
+            pump_waiting(ex);
+        return;
+    }
     if (c->og.phase == XGW__OG_PH_SEND && kind != XGW_OK)
         c->last_err = err;
     int64_t sent_us = x->sent_wall_us > 0 ? x->sent_wall_us : x->start_wall_us;

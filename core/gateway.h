@@ -64,6 +64,9 @@ struct xgw__call {
     int64_t latency_us;             /* of the last request (health checks read it) */
     int64_t due_ms;                 /* delayed: monotonic ms when the next attempt starts */
     struct xgw_error last_err;      /* the operation's own last error (not a lookup's) */
+    unsigned n_steps;               /* requests the op takes (plugin->steps); args.step is the current one */
+    bool has_partial;               /* TICKER: `partial` holds the earlier steps' fields */
+    struct xgw_ticker partial;
     struct xgw__call *next;         /* free list / wait lists */
 };
 

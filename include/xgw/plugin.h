@@ -306,6 +306,14 @@ struct xgw_plugin {
      * ("/public"), or leave out empty. Subscriptions whose routes differ
      * never share a connection. */
     int (*ws_route)(void *self, const struct xgw_ws_sub *sub, struct xgw_buf *out, struct xgw_error *err);
+
+    /* Optional (NULL = every op is one request). How many requests op
+     * takes, when the exchange spreads its answer over several endpoints
+     * (Binance: best bid/ask and last price). The core sends them one after
+     * the other, each built and parsed with call->step = 0, 1, ...; costs are
+     * asked per step. Only TICKER results are combined: fields a step leaves
+     * NONE are filled from the next step's ticker. At most 4 steps. */
+    unsigned (*steps)(void *self, enum xgw_op op, const struct xgw_call *call);
 };
 
 typedef const struct xgw_plugin *(*xgw_plugin_entry_fn)(void);

@@ -290,6 +290,8 @@ struct xgw_call {
     char order_id[XGW_ID_MAX];   /* CANCEL / GET_ORDER: by exchange id ... */
     char client_id[XGW_ID_MAX];  /* ... or by client id */
     char token[128];             /* WS_TOKEN_KEEPALIVE: the token to extend */
+    uint32_t step;               /* set by the core: which request of a multi-request op
+                                  * (struct xgw_plugin.steps) is being built/parsed; callers leave 0 */
 };
 
 /* ------------------------------------------------------------------------ */

@@ -79,6 +79,9 @@ int bn_build(void *self, enum xgw_op op, const struct xgw_call *call, struct xgw
 int bn_parse(void *self, enum xgw_op op, const struct xgw_call *call, const struct xgw_response *resp,
              struct xgw_sink *out, struct xgw_error *err);
 void bn_cost(void *self, enum xgw_op op, const struct xgw_call *call, uint32_t *costs);
+/* TICKER for one symbol takes two requests: bookTicker (step 0), then the
+ * last price (step 1); Binance futures has no endpoint with both. */
+unsigned bn_steps(void *self, enum xgw_op op, const struct xgw_call *call);
 /* Classify a failed answer. status: HTTP status; body may be NULL/unparseable;
  * retry_after: the Retry-After header value (seconds) or NULL. */
 int bn_classify_error(struct bn *bn, enum xgw_op op, int status, const char *body, size_t len,

@@ -172,6 +172,7 @@ const struct xgw_plugin bn_plugin = {
     .ws_ping_msg = bn_ws_ping_msg,
     .ws_parse = bn_ws_parse,
     .ws_route = bn_ws_route,
+    .steps = bn_steps,
 };
 
 XGW_EXPORT const struct xgw_plugin *xgw_plugin_entry(void);

@@ -101,7 +101,8 @@ void bn_cost(void *self, enum xgw_op op, const struct xgw_call *call, uint32_t *
         w = 1;
         break;
     case XGW_OP_TICKER:
-        w = call->symbol[0] != '\0' ? 2 : 5;
+        /* bookTicker: 2 / 5 (all); the v2 price of one symbol: 1 */
+        w = call->step == 1 ? 1 : call->symbol[0] != '\0' ? 2 : 5;
         break;
     case XGW_OP_DEPTH:
         w = depth_weight(bn_depth_limit(call->limit));
@@ -364,7 +365,7 @@ int bn_build(void *self, enum xgw_op op, const struct xgw_call *call, struct xgw
     case XGW_OP_MARKETS:
         return core->buf_printf(t, "/fapi/v1/exchangeInfo") == 0 ? XGW_OK : oom(bn, err);
     case XGW_OP_TICKER:
-        if (core->buf_printf(t, "/fapi/v1/ticker/bookTicker") != 0)
+        if (core->buf_printf(t, call->step == 1 ? "/fapi/v2/ticker/price" : "/fapi/v1/ticker/bookTicker") != 0)
             return oom(bn, err);
         if (call->symbol[0] != '\0' && (core->buf_printf(t, "?") != 0 || append_param(bn, t, "symbol", call->symbol) != 0))
             return oom(bn, err);
@@ -723,6 +724,32 @@ static int parse_book_ticker(struct pctx *p, const cJSON *o)
     return emit(p, XGW_REC_TICKER, &t);
 }
 
+/* {"symbol":"BTCUSDT","price":"6000.01","time":1589437530011}: the last
+ * trade price, as a ticker with only `last` set (the core merges it into the
+ * bookTicker step's). */
+static int parse_last_price(struct pctx *p, const cJSON *o)
+{
+    struct xgw_ticker t;
+    memset(&t, 0, sizeof t);
+    t.bid = t.bid_qty = t.ask = t.ask_qty = t.last = xgw_dec_none();
+    if (!cJSON_IsObject(o))
+        return proto(p, "price ticker is not an object");
+    if (bn_json_str(cJSON_GetObjectItemCaseSensitive(o, "symbol"), t.symbol, sizeof t.symbol) != 0 ||
+        bn_json_dec(p->bn, cJSON_GetObjectItemCaseSensitive(o, "price"), &t.last) != 0 || t.symbol[0] == '\0' ||
+        xgw_dec_is_none(t.last))
+        return proto(p, "price ticker without symbol or price");
+    const cJSON *time = cJSON_GetObjectItemCaseSensitive(o, "time");
+    if (time && bn_json_i64(time, &t.ts_ms) != 0)
+        return proto(p, "time");
+    return emit(p, XGW_REC_TICKER, &t);
+}
+
+unsigned bn_steps(void *self, enum xgw_op op, const struct xgw_call *call)
+{
+    (void)self;
+    return op == XGW_OP_TICKER && call->symbol[0] != '\0' ? 2 : 1;
+}
+
 /* One side of a book: [["price","qty"], ...], at most max levels (0 = all). */
 static int parse_levels(struct pctx *p, const cJSON *arr, enum xgw_rec type, uint32_t max)
 {
@@ -906,6 +933,8 @@ static int parse_ok(struct pctx *p, const struct xgw_call *call, const cJSON *ro
     case XGW_OP_MARKETS:
         return cJSON_IsObject(root) ? parse_markets(p, root) : proto(p, "not an object");
     case XGW_OP_TICKER:
+        if (call->step == 1)
+            return parse_last_price(p, root);
         if (cJSON_IsArray(root)) {
             for (const cJSON *o = root->child; o != NULL; o = o->next) {
                 int rc = parse_book_ticker(p, o);

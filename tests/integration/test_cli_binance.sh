@@ -51,8 +51,10 @@ assert (b["base"], b["tick_size"], b["step_size"], b["min_qty"], b["min_notional
 assert (e["base"], e["tick_size"], e["step_size"], e["min_qty"], e["min_notional"]) == ("ETH", "0.01", "0.001", "0.001", "5"), e
 '
 
-# ---- ticker: best bid/ask exactly the mock book's
+# ---- ticker: best bid/ask exactly the mock book's, last = the mock's last price
 state
+curl -sS --fail --max-time 10 --cacert "$MOCK_CERT" -o "$TMP/price.json" \
+    "https://127.0.0.1:$MOCK_PORT/fapi/v2/ticker/price?symbol=BTCUSDT" || fail "GET ticker/price"
 bn ticker BTCUSDT
 ok ticker && py ticker '
 import json, sys
@@ -67,7 +69,9 @@ assert o["exchange"] == "binance" and o["symbol"] == "BTCUSDT", o
 assert o["bid"] == book["bid"] and o["ask"] == book["ask"], (o, book)
 assert D(o["bid"]) < D(o["ask"]), o
 assert D("30000") < D(o["bid"]) < D("130000"), o
-' "$TMP/state.json"
+price = json.load(open(sys.argv[4]))
+assert o["last"] == price["price"], (o, price)
+' "$TMP/state.json" "$TMP/price.json"
 
 # ---- depth: sorted levels, the mock's lastUpdateId as seq, top of book = the mock's
 bn depth BTCUSDT --limit 5

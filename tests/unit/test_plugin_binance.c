@@ -345,6 +345,10 @@ static void test_build_other_ops(void **state)
     strcpy(c.symbol, "BTCUSDT");
     assert_int_equal(build(f, XGW_OP_TICKER, &c), XGW_OK);
     assert_string_equal(target(f), "/fapi/v1/ticker/bookTicker?symbol=BTCUSDT");
+    c.step = 1;
+    assert_int_equal(build(f, XGW_OP_TICKER, &c), XGW_OK);
+    assert_string_equal(target(f), "/fapi/v2/ticker/price?symbol=BTCUSDT");
+    c.step = 0;
     c.limit = 7;
     assert_int_equal(build(f, XGW_OP_DEPTH, &c), XGW_OK);
     assert_string_equal(target(f), "/fapi/v1/depth?symbol=BTCUSDT&limit=10");
@@ -452,6 +456,17 @@ static void test_cost(void **state)
         assert_int_equal(costs[1], t[i].o10);
         assert_int_equal(costs[2], t[i].o1m);
     }
+    /* A one-symbol ticker is two requests: bookTicker (2), then the price (1). */
+    strcpy(c.symbol, "BTCUSDT");
+    assert_int_equal(bn_plugin.steps(f->bn, XGW_OP_TICKER, &c), 2);
+    c.step = 1;
+    uint32_t costs[3] = {0, 0, 0};
+    bn_plugin.cost(f->bn, XGW_OP_TICKER, &c, costs);
+    assert_int_equal(costs[0], 1);
+    c.step = 0;
+    c.symbol[0] = '\0';
+    assert_int_equal(bn_plugin.steps(f->bn, XGW_OP_TICKER, &c), 1);
+    assert_int_equal(bn_plugin.steps(f->bn, XGW_OP_DEPTH, &c), 1);
     fx_free(f);
 }
 
@@ -811,6 +826,16 @@ static void test_parse_rest_fixtures(void **state)
     assert_string_equal(tu_dstr(s->tickers[0].ask_qty), "9.00000000");
     assert_string_equal(tu_dstr(s->tickers[0].last), "null");
     assert_int_equal(s->tickers[0].ts_ms, 1589437530011);
+    /* the second step: the last price only */
+    c.step = 1;
+    assert_int_equal(parse_fixture(f, XGW_OP_TICKER, &c, 200, "ticker_price.json"), XGW_OK);
+    assert_int_equal(s->n_tickers, 1);
+    assert_string_equal(s->tickers[0].symbol, "BTCUSDT");
+    assert_string_equal(tu_dstr(s->tickers[0].last), "6000.01");
+    assert_string_equal(tu_dstr(s->tickers[0].bid), "null");
+    assert_int_equal(s->tickers[0].ts_ms, 1589437530011);
+    assert_int_equal(parse_text(f, XGW_OP_TICKER, &c, 200, "{\"symbol\":\"BTCUSDT\"}", NULL), XGW_ERR_PROTOCOL);
+    c.step = 0;
     c.symbol[0] = '\0';
     assert_int_equal(parse_fixture(f, XGW_OP_TICKER, &c, 200, "book_ticker_all.json"), XGW_OK);
     assert_int_equal(s->n_tickers, 2);
