@@ -884,6 +884,9 @@ static void on_xfer_done(struct xgw__xfer *x)
     err.kind = (enum xgw_err_kind)kind;
     xgw__metrics_request(&ep->metrics, c->cur_op, kind, c->latency_us);
     bool fault = xgw__endpoint_fault(kind, status);
+    if (fault)
+        xgw__log(ex->cfg->name, XGW_LOG_DEBUG, "endpoint_fault", "%s on %s: %s: %s", xgw_op_name(c->cur_op), ep->url,
+                 xgw_err_kind_name(kind), err.message);
     if (c->admit != XGW__BRK_DENY) {
         xgw__failover_record(&ex->fo, ei, c->admit, fault, mono_ms());
         c->admit = XGW__BRK_DENY;
@@ -1425,10 +1428,14 @@ static int exchange_init(struct xgw_gateway *gw, struct xgw_exchange *ex, struct
         uv_timer_init(&gw->loop.uv, &ex->health_timer);
         ex->delay_timer.data = ex->health_timer.data = ex;
         ex->timers_on = true;
-        size_t per_conn = ic->http2 ? 64 : 4;
+        /* No more transfers in libcurl than the pool can carry at once
+         * (HTTP/1.1: one per connection; HTTP/2: many streams each). A
+         * transfer libcurl queues for a free connection runs its connect
+         * timeout while it waits, so a burst larger than the pool would time
+         * out in the queue and count against a healthy endpoint's breaker;
+         * the rest wait here, in order, with no timer running. */
+        size_t per_conn = ic->http2 ? 64 : 1;
         ex->max_active = (size_t)(ic->pool_max > 0 ? ic->pool_max : 1) * per_conn;
-        if (ex->max_active < 16)
-            ex->max_active = 16;
     }
     return XGW_OK;
 }
