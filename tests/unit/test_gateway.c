@@ -315,6 +315,18 @@ static void test_sync_in_callback(void **state)
 
 /* ---- PLACE: markets first, client id generated ------------------------------------ */
 
+/* A limit buy of 0.010 BTCUSDT at 97123.40 (the fake plugin's market). */
+static struct xgw_call limit_buy(void)
+{
+    struct xgw_call call = {0};
+    snprintf(call.order.symbol, sizeof call.order.symbol, "BTCUSDT");
+    call.order.side = XGW_SIDE_BUY;
+    call.order.type = XGW_TYPE_LIMIT;
+    xgw_dec_parse_cstr("0.010", &call.order.qty);
+    xgw_dec_parse_cstr("97123.40", &call.order.price);
+    return call;
+}
+
 static bool two_market_loads(void *arg)
 {
     char *m = NULL;
@@ -332,12 +344,7 @@ static void test_markets_refresh(void **state)
     struct fx *f = *state;
     open_gw(f, "pool_min = 0\nmarkets_refresh_s = 1\n");
     struct xgw_exchange *ex = xgw_exchange_find(f->gw, "f1");
-    struct xgw_call call = {0};
-    snprintf(call.order.symbol, sizeof call.order.symbol, "BTCUSDT");
-    call.order.side = XGW_SIDE_BUY;
-    call.order.type = XGW_TYPE_LIMIT;
-    xgw_dec_parse_cstr("0.010", &call.order.qty);
-    xgw_dec_parse_cstr("97123.40", &call.order.price);
+    struct xgw_call call = limit_buy();
     struct xgw_result *r = NULL;
     struct xgw_error err;
     assert_int_equal(xgw_call_sync(ex, XGW_OP_PLACE, &call, &r, &err), 0);
@@ -359,12 +366,7 @@ static void test_place_pipeline(void **state)
     struct xgw_exchange *ex = xgw_exchange_find(f->gw, "f1");
     assert_non_null(ex);
     assert_null(xgw_exchange_find(f->gw, "nope"));
-    struct xgw_call call = {0};
-    snprintf(call.order.symbol, sizeof call.order.symbol, "BTCUSDT");
-    call.order.side = XGW_SIDE_BUY;
-    call.order.type = XGW_TYPE_LIMIT;
-    xgw_dec_parse_cstr("0.010", &call.order.qty);
-    xgw_dec_parse_cstr("97123.40", &call.order.price);
+    struct xgw_call call = limit_buy();
     struct xgw_result *r = NULL;
     struct xgw_error err;
     assert_int_equal(xgw_call_sync(ex, XGW_OP_PLACE, &call, &r, &err), 0);
