@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "plugindir.h"
 
 #ifndef XGW_DEFAULT_PLUGIN_DIR
 #define XGW_DEFAULT_PLUGIN_DIR "/usr/local/lib/xgw/plugins"
@@ -93,8 +94,12 @@ struct keydef {
     X("log_level", KT_LEVEL, GW(log_level), 0, 0, "info", "error|warn|info|debug", "Least severe level logged.") \
     X("log_format", KT_FORMAT, GW(log_json), 0, 0, "text", "text|json", "text: one readable line per event; json: one object per line.") \
     X("metrics_listen", KT_LISTEN, GW(metrics_listen), 0, 0, NULL, "host:port, [v6]:port or port", \
-     "Serve GET /metrics (Prometheus text) and GET /health (JSON). Unset = off. A bare port means 127.0.0.1:port; " \
-     "any other address is used only when written explicitly. Port 0 picks a free port.")
+     "Where `xgw serve` serves GET /metrics (Prometheus text), GET /health (JSON) and the status page (GET /). " \
+     "Unset = off. A bare port means 127.0.0.1:port; an address other than loopback also needs " \
+     "metrics_listen_public = true. Port 0 picks a free port.") \
+    X("metrics_listen_public", KT_BOOL, GW(metrics_listen_public), 0, 0, "false", "true|false", \
+     "Allow metrics_listen on an address other than loopback (127.0.0.0/8, ::1, localhost): /metrics, " \
+     "/health and the status page have no authentication.")
 
 #define EX_KEYS(X) \
     X("plugin", KT_IDENT, EX(plugin), 0, 0, NULL, "plugin name", "Required. Loads <plugin_dir>/<plugin>.so.") \
@@ -158,9 +163,29 @@ struct keydef {
      "Reconnect delay cap.") \
     X("ws_stale_s", KT_INT, EX(ws_stale_s), 1, 3600, "30", "1..3600", \
      "A subscription silent this long is considered dead and its connection recycled.") \
-    X("ws_queue_max", KT_INT, EX(ws_queue_max), 1, 10000000, "10000", "1..10000000", \
-     "Bound of the event queue towards a slow consumer; overflow is counted (books resync).") \
-    X("streams", KT_STR, EX(streams), 0, 0, NULL, "list", "Subscriptions for `xgw serve`, e.g. \"ticker:BTCUSDT, book:ETHUSDT:20\".")
+    X("ws_ping_interval_ms", KT_INT, EX(ws_ping_interval_ms), -1, 3600000, "-1", "-1..3600000", \
+     "Period of the client heartbeat on exchanges that need one (-1 = the plugin's, Hyperliquid 30000; " \
+     "0 = send none, which lets such an exchange close idle sockets: for tests).") \
+    X("ws_stale_s_ticker", KT_INT, EX(ws_stale_s_ticker), 0, 3600, "0", "0..3600", \
+     "A ticker subscription that receives no record for this long recycles its connection, even while other " \
+     "subscriptions on it are busy (0 = only ws_stale_s applies).") \
+    X("ws_stale_s_trades", KT_INT, EX(ws_stale_s_trades), 0, 3600, "0", "0..3600", \
+     "A trades subscription that receives no record for this long recycles its connection, even while other " \
+     "subscriptions on it are busy (0 = only ws_stale_s applies).") \
+    X("ws_stale_s_book", KT_INT, EX(ws_stale_s_book), 0, 3600, "0", "0..3600", \
+     "A book subscription that receives no record for this long recycles its connection, even while other " \
+     "subscriptions on it are busy (0 = only ws_stale_s applies).") \
+    X("ws_stale_s_orders", KT_INT, EX(ws_stale_s_orders), 0, 3600, "0", "0..3600", \
+     "A orders subscription that receives no record for this long recycles its connection, even while other " \
+     "subscriptions on it are busy (0 = only ws_stale_s applies) (an account without activity is silent: leave 0 unless the exchange pushes regularly).") \
+    X("ws_max_lifetime_ms", KT_INT, EX(ws_max_lifetime_ms), 0, 604800000, "0", "0..604800000", \
+     "Lifetime after which the exchange cuts a WebSocket connection (0 = the plugin's, Binance 24 h); " \
+     "a connection is replaced, make-before-break, a tenth of it (at most 60 s) before.") \
+    X("ws_token_keepalive_s", KT_INT, EX(ws_token_keepalive_s), 0, 86400, "0", "0..86400", \
+     "Period of the private-stream token keepalive (0 = the plugin's; Binance listenKey: 1800).") \
+    X("streams", KT_STR, EX(streams), 0, 0, NULL, "channel[:SYM[+SYM..][:DEPTH]] list", \
+     "Subscriptions `xgw serve` keeps open, e.g. \"book:BTCUSDT:20, ticker:BTCUSDT+ETHUSDT, trades:BTCUSDT, " \
+     "orders\" (channels ticker, trades, book, orders; DEPTH 1..1000 for book only).")
 
 #define KEYDEF(n, t, o, lo, hi, d, r, h) {n, t, o, lo, hi, d, r, h},
 #define DOC_GW(n, t, o, lo, hi, d, r, h) {"gateway", n, d, r, h},
@@ -764,6 +789,7 @@ static int kv_append(struct xgw__kv **arr, size_t *n, const char *key, const cha
     kv->value = value ? strdup(value) : NULL;
     kv->line = line;
     kv->secret = secret;
+    kv->literal = false;
     if (!kv->key || (value && !kv->value)) {
         free(kv->key);
         wipe_free(kv->value);
@@ -985,6 +1011,18 @@ static int begin_section(struct pctx *px, const char *name)
 }
 
 /* inih's handler: one key = value of the line the reader just returned. */
+/* A secret written in the configuration file itself is only as safe as the
+ * file: like a secret file, it must not be readable by group or others. */
+static const char *literal_secret_why(const struct xgw__config *cfg, const char *key)
+{
+    static _Thread_local char why[400];
+    snprintf(why, sizeof why,
+             "%s is written in %s, which group or others may read (mode %03o); chmod 600 the file, or take the "
+             "value from ${VAR} or %s_file",
+             key, cfg->path, cfg->file_mode & 0777u, key);
+    return why;
+}
+
 static int on_kv(void *user, const char *section, const char *name, const char *value)
 {
     (void)section; /* we track sections ourselves (see the reader) */
@@ -1021,7 +1059,7 @@ static int on_kv(void *user, const char *section, const char *name, const char *
                            px->gw_given[i].line);
                 goto out;
             }
-        px->gw_given[px->n_gw_given++] = (struct xgw__kv){(char *)(uintptr_t)kd->name, NULL, line, false};
+        px->gw_given[px->n_gw_given++] = (struct xgw__kv){(char *)(uintptr_t)kd->name, NULL, line, false, false};
         rc = set_value(px, kd, px->cfg, v, line);
     } else {
         struct xgw__inst_cfg *inst = cur_inst(px);
@@ -1038,6 +1076,15 @@ static int on_kv(void *user, const char *section, const char *name, const char *
             /* a plugin key, checked by xgw__config_bind_plugin */
             if (strlen(name) >= sizeof px->err->key || kv_append(&inst->extras, &inst->n_extras, name, v, line, false))
                 rc = pfail(px, line, NULL, "key name too long or out of memory");
+            else
+                inst->extras[inst->n_extras - 1].literal = !strstr(value, "${");
+            goto out;
+        }
+        /* api_key is scrubbed from logs but identifies rather than
+         * authenticates: only the secret itself needs a private file. */
+        if (kd->type == KT_SECRET && kd->off == offsetof(struct xgw__inst_cfg, api_secret) && !strstr(value, "${") &&
+            (px->cfg->file_mode & 077)) {
+            rc = pfail(px, line, name, "%s", literal_secret_why(px->cfg, name));
             goto out;
         }
         rc = set_value(px, kd, inst, v, line);
@@ -1153,6 +1200,15 @@ static int finish_instance(struct pctx *px, struct xgw__inst_cfg *inst)
             px->inst = i;
     if (!inst->plugin)
         return pfail(px, inst->line, "plugin", "[exchange.%s] has no plugin key (e.g. plugin = binance)", inst->name);
+    if (inst->streams) {
+        struct xgw__stream_spec *sp = NULL;
+        size_t nsp = 0;
+        char why[160];
+        int bad = xgw__streams_parse(inst->streams, &sp, &nsp, why, sizeof why);
+        free(sp);
+        if (bad)
+            return pfail(px, xgw__config_line(inst, "streams"), "streams", "streams: %s", why);
+    }
     static const char *const pairs[][2] = {
         {"pool_min", "pool_max"},
         {"breaker_recovery_s", "breaker_recovery_max_s"},
@@ -1172,6 +1228,124 @@ static int finish_instance(struct pctx *px, struct xgw__inst_cfg *inst)
         }
     }
     return 0;
+}
+
+/* The normalised metrics_listen ("host:port" / "[v6]:port"): is the host
+ * loopback? Names other than localhost count as not loopback (they are
+ * resolved only when the server starts). */
+static bool listen_is_loopback(const char *l)
+{
+    char host[256];
+    const char *end = l[0] == '[' ? strchr(l, ']') : strrchr(l, ':');
+    const char *start = l[0] == '[' ? l + 1 : l;
+    size_t n = end ? (size_t)(end - start) : 0;
+    if (n == 0 || n >= sizeof host)
+        return false;
+    memcpy(host, start, n);
+    host[n] = '\0';
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (!strcasecmp(host, "localhost"))
+        return true;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+    return false;
+}
+
+static bool stream_sym_char(char c) { return isalnum((unsigned char)c) || strchr("_.-/@", c); }
+
+int xgw__streams_parse(const char *v, struct xgw__stream_spec **out, size_t *n_out, char *why, size_t why_cap)
+{
+    static const char *const chans[] = {"ticker", "trades", "book", "orders"};
+    *out = NULL;
+    *n_out = 0;
+    struct xgw__stream_spec *arr = NULL;
+    size_t n = 0;
+    const char *p = v;
+    for (;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        char item[512];
+        if (len == 0 || len >= sizeof item) {
+            snprintf(why, why_cap, len ? "an item is too long" : "empty item (write channel:SYMBOL, ...)");
+            goto fail;
+        }
+        memcpy(item, p, len);
+        item[len] = '\0';
+        struct xgw__stream_spec sp;
+        memset(&sp, 0, sizeof sp);
+        char *f2 = strchr(item, ':');
+        char *f3 = f2 ? strchr(f2 + 1, ':') : NULL;
+        if (f2)
+            *f2++ = '\0';
+        if (f3)
+            *f3++ = '\0';
+        for (int k = 0; k < 4; k++)
+            if (!strcmp(item, chans[k]))
+                sp.channel = (enum xgw_channel)(XGW_CH_TICKER + k);
+        if (!sp.channel) {
+            snprintf(why, why_cap, "\"%.40s\" is not a channel (ticker, trades, book, orders)", item);
+            goto fail;
+        }
+        if (sp.channel == XGW_CH_ORDERS && f2) {
+            snprintf(why, why_cap, "orders takes no symbol (write just \"orders\")");
+            goto fail;
+        }
+        if (sp.channel != XGW_CH_ORDERS && (!f2 || !*f2)) {
+            snprintf(why, why_cap, "%s needs a symbol (e.g. %s:BTCUSDT)", item, item);
+            goto fail;
+        }
+        for (char *s = f2; s && *s;) {
+            char *plus = strchr(s, '+');
+            size_t sl = plus ? (size_t)(plus - s) : strlen(s);
+            bool ok = sl > 0 && sl < XGW_SYMBOL_MAX && sp.n_symbols < XGW__STREAM_MAX_SYMS;
+            for (size_t k = 0; ok && k < sl; k++)
+                ok = stream_sym_char(s[k]);
+            if (!ok) {
+                snprintf(why, why_cap, "bad symbol list \"%.60s\" (SYMBOL+SYMBOL..., at most %d)", f2,
+                         XGW__STREAM_MAX_SYMS);
+                goto fail;
+            }
+            memcpy(sp.symbols[sp.n_symbols], s, sl);
+            sp.symbols[sp.n_symbols++][sl] = '\0';
+            s = plus ? plus + 1 : NULL;
+            if (plus && !*s) {
+                snprintf(why, why_cap, "bad symbol list \"%.60s\" (ends with +)", f2);
+                goto fail;
+            }
+        }
+        if (f3) {
+            int64_t d;
+            if (sp.channel != XGW_CH_BOOK || !parse_int64(f3, &d) || d < 1 || d > 1000) {
+                snprintf(why, why_cap, sp.channel != XGW_CH_BOOK ? "only book takes a depth"
+                                                                 : "the book depth must be 1..1000");
+                goto fail;
+            }
+            sp.depth = (uint32_t)d;
+        }
+        struct xgw__stream_spec *na = realloc(arr, (n + 1) * sizeof *arr);
+        if (!na) {
+            snprintf(why, why_cap, "out of memory");
+            goto fail;
+        }
+        arr = na;
+        arr[n++] = sp;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    *out = arr;
+    *n_out = n;
+    return 0;
+fail:
+    free(arr);
+    return -1;
 }
 
 static char *dir_of(const char *path)
@@ -1212,11 +1386,16 @@ int xgw__config_load(const char *path, const char *plugin_dir_override, struct x
         xgw__config_free(cfg);
         return cfg_fail(err, path, 0, NULL, NULL, "cannot open the configuration file: %s", strerror(e));
     }
+    /* stdio's own buffer would hold the file's text - secrets included -
+     * and be freed unwiped by fclose: give it one we wipe (test_security) */
+    char iobuf[4096];
+    setvbuf(px.f, iobuf, _IOFBF, sizeof iobuf);
     struct stat st;
     if (fstat(fileno(px.f), &st) != 0 || !S_ISREG(st.st_mode)) {
         pfail(&px, 0, NULL, "the configuration path is not a regular file");
         goto done;
     }
+    cfg->file_mode = (unsigned)st.st_mode;
     if (!(cfg->dir = dir_of(path))) {
         pfail(&px, 0, NULL, "cannot resolve the folder of the configuration file: %s", strerror(errno));
         goto done;
@@ -1236,6 +1415,18 @@ int xgw__config_load(const char *path, const char *plugin_dir_override, struct x
         finish_instance(&px, &cfg->insts[i]);
     if (px.failed)
         goto done;
+    if (cfg->metrics_listen && !cfg->metrics_listen_public && !listen_is_loopback(cfg->metrics_listen)) {
+        int ln = 0;
+        for (size_t i = 0; i < px.n_gw_given; i++)
+            if (!strcmp(px.gw_given[i].key, "metrics_listen"))
+                ln = px.gw_given[i].line;
+        px.sec = SEC_GATEWAY;
+        pfail(&px, ln, "metrics_listen",
+              "metrics_listen = %s is not a loopback address: /metrics, /health and the status page have no "
+              "authentication; set metrics_listen_public = true to serve them there",
+              cfg->metrics_listen);
+        goto done;
+    }
     px.sec = SEC_NONE;
 
     /* plugin_dir: --plugin-dir beats $XGW_PLUGIN_DIR beats the file beats the
@@ -1248,12 +1439,15 @@ int xgw__config_load(const char *path, const char *plugin_dir_override, struct x
     else if (px.plugin_dir_raw)
         cfg->plugin_dir = join_path(cfg->dir, px.plugin_dir_raw);
     else
-        cfg->plugin_dir = strdup(XGW_DEFAULT_PLUGIN_DIR);
+        cfg->plugin_dir = xgw__default_plugin_dir(); /* installed tree, else compiled in */
     if (!cfg->plugin_dir)
         pfail(&px, px.plugin_dir_line, "plugin_dir", "cannot resolve plugin_dir (out of memory or no cwd)");
 
 done:
     fclose(px.f);
+    explicit_bzero(iobuf, sizeof iobuf);
+    if (px.line)
+        explicit_bzero(px.line, px.line_cap);
     free(px.line);
     free(px.plugin_dir_raw);
     if (px.failed) {
@@ -1451,6 +1645,9 @@ int xgw__config_bind_plugin(const struct xgw__config *cfg, struct xgw__inst_cfg 
                 kv->secret = true; /* invariant: secret <=> registered */
                 register_secret(kv->value);
             }
+            if (pk->secret && kv->literal && (cfg->file_mode & 077))
+                return cfg_fail(err, cfg->path, kv->line, kv->key, inst->name, "%s",
+                                literal_secret_why(cfg, kv->key));
             if (check_typed(cfg, inst, pk, kv, err))
                 return XGW_ERR_CONFIG;
             continue;

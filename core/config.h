@@ -18,6 +18,7 @@ struct xgw__kv {
     char *value;
     int line;
     bool secret;
+    bool literal; /* the value is written in the file itself (no ${VAR}) */
 };
 
 struct xgw__inst_cfg {
@@ -58,7 +59,10 @@ struct xgw__inst_cfg {
     /* websockets */
     int ws_reconnect_initial_ms, ws_reconnect_max_ms;
     int ws_stale_s;
-    int ws_queue_max;
+    int ws_stale_s_ticker, ws_stale_s_trades, ws_stale_s_book, ws_stale_s_orders; /* 0 = ws_stale_s only */
+    int ws_max_lifetime_ms; /* 0 = the plugin's max_lifetime_s */
+    int ws_ping_interval_ms; /* -1 = the plugin's ws.ping_interval_ms, 0 = no client pings */
+    int ws_token_keepalive_s; /* 0 = the plugin's token_keepalive_s */
     char *streams; /* "ticker:BTCUSDT, book:ETHUSDT:20" for `serve`, or NULL */
 
     /* plugin-specific keys (validated by bind_plugin) */
@@ -75,11 +79,13 @@ struct xgw__inst_cfg {
 struct xgw__config {
     char *path; /* as given */
     char *dir;  /* directory of the file, for relative paths */
+    unsigned file_mode; /* st_mode of the file: a secret written in it needs no group/other access */
 
     char *plugin_dir; /* absolute; after $XGW_PLUGIN_DIR / override */
     enum xgw_log_level log_level;
     bool log_json;          /* log_format = json */
     char *metrics_listen;   /* "127.0.0.1:9464" or NULL */
+    bool metrics_listen_public; /* a non-loopback metrics_listen is allowed */
 
     struct xgw__inst_cfg *insts;
     size_t n_insts;
@@ -104,6 +110,21 @@ const char *xgw__config_get(const struct xgw__inst_cfg *inst, const char *key);
  * the section header when the key was not written. For errors of later
  * modules that concern a configured value. */
 int xgw__config_line(const struct xgw__inst_cfg *inst, const char *key);
+
+/* One item of an instance's `streams` key (what `xgw serve` subscribes):
+ *   channel[:SYMBOL[+SYMBOL...][:DEPTH]]   channel: ticker|trades|book|orders
+ * e.g. "book:BTCUSDT:20, ticker:BTCUSDT+ETHUSDT, trades:BTCUSDT, orders".
+ * orders takes no symbol; DEPTH (1..1000) only for book. */
+#define XGW__STREAM_MAX_SYMS 16
+struct xgw__stream_spec {
+    enum xgw_channel channel;
+    size_t n_symbols;
+    char symbols[XGW__STREAM_MAX_SYMS][XGW_SYMBOL_MAX];
+    uint32_t depth; /* 0 = default */
+};
+/* Parse a `streams` value into a malloc'd array (*out, free with free();
+ * NULL when *n == 0). 0, or -1 with a sentence in why. */
+int xgw__streams_parse(const char *v, struct xgw__stream_spec **out, size_t *n, char *why, size_t why_cap);
 
 /* Every core key, for --help and the README. */
 struct xgw__cfg_doc {

@@ -16,6 +16,7 @@
 #include "response.h"
 #include "sink.h"
 #include "stream.h"
+#include "streammetrics.h"
 
 /* ------------------------------------------------------------------------ */
 /* Built-in plugins                                                          */
@@ -270,12 +271,12 @@ static void on_breaker_change(void *ud, const struct xgw__breaker *b, enum xgw__
     size_t i = (size_t)((const struct xgw__ep_res *)(const void *)b - ex->fo.ep);
     const char *url = ex->eps[i].url;
     if (to == XGW__BRK_OPEN)
-        xgw__log(ex->cfg->name, XGW_LOG_WARN, "breaker_open",
-                 "%s: circuit breaker open (was %s); requests fail fast for %lld ms", url,
-                 xgw__breaker_state_name(from), (long long)xgw__breaker_retry_in_ms(b, now_ms));
+        xgw__logx(ex->cfg->name, url, XGW_LOG_WARN, "breaker_open", NULL, 0,
+                  "circuit breaker open (was %s); requests fail fast for %lld ms", xgw__breaker_state_name(from),
+                  (long long)xgw__breaker_retry_in_ms(b, now_ms));
     else
-        xgw__log(ex->cfg->name, XGW_LOG_INFO, to == XGW__BRK_CLOSED ? "breaker_closed" : "breaker_half_open",
-                 "%s: circuit breaker %s (was %s)", url, xgw__breaker_state_name(to), xgw__breaker_state_name(from));
+        xgw__logx(ex->cfg->name, url, XGW_LOG_INFO, to == XGW__BRK_CLOSED ? "breaker_closed" : "breaker_half_open",
+                  NULL, 0, "circuit breaker %s (was %s)", xgw__breaker_state_name(to), xgw__breaker_state_name(from));
     xgw__metric_add(&ex->eps[i].metrics.breaker_entered[to], 1);
     /* The listener runs inside the breaker's update; the copy is refreshed
      * after it by the caller (status_sync), the gauge here already. */
@@ -551,7 +552,9 @@ static void attempt(struct xgw__call *c)
     x->done = on_xfer_done;
     x->ep = &ex->eps[c->ep].metrics;
     x->timeout_ms = c->timeout_ms;
-    x->send_once = is_write(c->cur_op);
+    /* Never let libcurl resend on its own: reads are retried by the pipeline,
+     * freshly signed (a resent copy would reuse a single-use nonce). */
+    x->send_once = true;
     if (xgw__http_send(ex->http, x, ex->eps[c->ep].url) != XGW_OK) {
         err = x->err;
         xgw__http_xfer_put(ex->http, x);
@@ -885,8 +888,8 @@ static void on_xfer_done(struct xgw__xfer *x)
     xgw__metrics_request(&ep->metrics, c->cur_op, kind, c->latency_us);
     bool fault = xgw__endpoint_fault(kind, status);
     if (fault)
-        xgw__log(ex->cfg->name, XGW_LOG_DEBUG, "endpoint_fault", "%s on %s: %s: %s", xgw_op_name(c->cur_op), ep->url,
-                 xgw_err_kind_name(kind), err.message);
+        xgw__logx(ex->cfg->name, ep->url, XGW_LOG_DEBUG, "endpoint_fault", NULL, 0, "%s: %s: %s",
+                  xgw_op_name(c->cur_op), xgw_err_kind_name(kind), err.message);
     if (c->admit != XGW__BRK_DENY) {
         xgw__failover_record(&ex->fo, ei, c->admit, fault, mono_ms());
         c->admit = XGW__BRK_DENY;
@@ -1015,11 +1018,11 @@ static void on_check_done(struct xgw__call *hc, const struct xgw_result *res, co
             atomic_store_explicit(&m->health_latency_us, hc->latency_us, memory_order_relaxed);
         if (xgw__health_record(h, now, ok, hc->latency_us, ok ? NULL : err->message)) {
             if (h->state == XGW__HEALTH_UNHEALTHY)
-                xgw__log(ex->cfg->name, XGW_LOG_WARN, "endpoint_unhealthy", "%s: %u health checks failed in a row (%s)",
-                         ex->eps[i].url, h->consecutive_failures, err ? err->message : "");
+                xgw__logx(ex->cfg->name, ex->eps[i].url, XGW_LOG_WARN, "endpoint_unhealthy", NULL, 0,
+                          "%u health checks failed in a row (%s)", h->consecutive_failures, err ? err->message : "");
             else
-                xgw__log(ex->cfg->name, XGW_LOG_INFO, "endpoint_healthy", "%s: healthy (check took %lld us)",
-                         ex->eps[i].url, (long long)hc->latency_us);
+                xgw__logx(ex->cfg->name, ex->eps[i].url, XGW_LOG_INFO, "endpoint_healthy", NULL, 0,
+                          "healthy (check took %lld us)", (long long)hc->latency_us);
         }
         status_sync(ex, i, ok ? NULL : err->message);
     }
@@ -1276,7 +1279,7 @@ static int apply_rate_limits(struct xgw_exchange *ex, struct xgw_error *err)
         while (end && (*end == ' ' || *end == '\t'))
             end++;
         size_t b = 0;
-        while (b < n && strcmp(ex->buckets[b].name, item))
+        while (b < n && strcmp(ex->buckets[b].name, item) != 0)
             b++;
         if (!eq || !end || *end || limit == 0 || b == n) {
             char names[256] = "";
@@ -1755,7 +1758,7 @@ int xgw_metrics(struct xgw_gateway *gw, enum xgw_metrics_format fmt, char **out)
             eps[k++] = &ex->none_metrics;
             insts[i].n_eps = ex->n_eps + 1;
         }
-        rc = xgw__metrics_render(&gw->metrics, insts, gw->n_exchanges, fmt, out);
+        rc = xgw__metrics_render(&gw->metrics, insts, gw->n_exchanges, fmt, xgw__streams_render, gw, out);
     }
     free(insts);
     free(eps);

@@ -40,7 +40,7 @@ struct xgw__http {
     uv_timer_t idle_timer; /* closes the whole cache after idle_timeout_s without traffic */
     int open_handles;      /* uv handles not yet closed; the struct is freed at 0 once dead */
     bool dead;
-    STACK_OF(X509) *extra_ca;
+    X509_STORE *store; /* trust for every connection of the pool (see build_store) */
 
     struct xgw__xfer *free_xfers;
     struct xgw__xfer *active; /* doubly linked */
@@ -225,41 +225,65 @@ static int on_closesocket(void *clientp, curl_socket_t fd)
     return close(fd);
 }
 
-/* Adds the ca_file certificates to the store libcurl built from the system
- * bundle: CURLOPT_CAINFO would replace the system trust instead. */
+/* Every new TLS connection gets the pool's one trust store (shared, up-
+ * referenced). */
 static CURLcode on_ssl_ctx(CURL *easy, void *sslctx, void *userp)
 {
     (void)easy;
     struct xgw__http *h = userp;
-    X509_STORE *st = SSL_CTX_get_cert_store((SSL_CTX *)sslctx);
-    if (!st)
-        return CURLE_SSL_CERTPROBLEM;
-    for (int i = 0; i < sk_X509_num(h->extra_ca); i++)
-        X509_STORE_add_cert(st, sk_X509_value(h->extra_ca, i)); /* a duplicate is not an error that matters */
-    ERR_clear_error();
+    SSL_CTX_set1_cert_store((SSL_CTX *)sslctx, h->store);
     return CURLE_OK;
 }
 
-static int load_ca(struct xgw__http *h, const char *path, struct xgw_error *err)
+/* The trust store is built once per pool, not per connection: left to
+ * itself libcurl builds one for every new TLS connection, and because
+ * Debian's libcurl has both a default CA bundle and a default CA path its
+ * CA cache (CURLOPT_CA_CACHE_TIMEOUT) never applies, so each connection
+ * parsed the whole system bundle (~140 certificates, ~60 ms of CPU on the
+ * benchmark machine; see tools/bench). The store holds what libcurl would
+ * have used (its default bundle, loaded now, and its CA path, looked up by
+ * hash on demand) plus the ca_file certificates, which add to the system
+ * trust rather than replace it. Connections get no CAINFO/CAPATH of their
+ * own, so libcurl loads nothing itself. */
+static int build_store(struct xgw__http *h, const char *ca_file, struct xgw_error *err)
 {
-    FILE *f = fopen(path, "r");
+    CURL *e = curl_easy_init();
+    h->store = X509_STORE_new();
+    if (!e || !h->store) {
+        if (e)
+            curl_easy_cleanup(e);
+        return xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
+    }
+    char *cainfo = NULL, *capath = NULL; /* libcurl's built-in defaults, owned by e */
+    curl_easy_getinfo(e, CURLINFO_CAINFO, &cainfo);
+    curl_easy_getinfo(e, CURLINFO_CAPATH, &capath);
+    /* A missing system bundle leaves only ca_file trusted; verification stays on. */
+    if (cainfo && !X509_STORE_load_file(h->store, cainfo))
+        xgw__log(h->instance, XGW_LOG_DEBUG, "ca", "system CA bundle %s not loaded", cainfo);
+    if (capath && !X509_STORE_load_path(h->store, capath))
+        xgw__log(h->instance, XGW_LOG_DEBUG, "ca", "system CA path %s not usable", capath);
+    curl_easy_cleanup(e);
+    ERR_clear_error();
+    if (!ca_file)
+        return XGW_OK;
+
+    FILE *f = fopen(ca_file, "r");
     if (!f)
         return xgw__set_errorf(err, XGW_ERR_CONFIG, 0, "ca_file %s cannot be read; give a readable PEM file",
-                               path);
-    h->extra_ca = sk_X509_new_null();
+                               ca_file);
+    int n = 0;
     X509 *c;
-    while (h->extra_ca && (c = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
-        if (!sk_X509_push(h->extra_ca, c)) {
-            X509_free(c);
-            break;
-        }
+    while ((c = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+        X509_STORE_add_cert(h->store, c); /* a duplicate of a system CA is not an error that matters */
+        X509_free(c);
+        n++;
     }
     fclose(f);
     ERR_clear_error(); /* the read loop ends with a "no start line" error */
-    if (!h->extra_ca || sk_X509_num(h->extra_ca) == 0)
+    if (n == 0)
         return xgw__set_errorf(err, XGW_ERR_CONFIG, 0,
                                "ca_file %s holds no PEM certificate; give the CA or self-signed certificate",
-                               path);
+                               ca_file);
     return XGW_OK;
 }
 
@@ -324,8 +348,8 @@ int xgw__http_new(uv_loop_t *loop, const struct xgw__http_cfg *cfg, struct xgw__
     int rc = XGW_OK;
     if (!h->instance)
         rc = xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
-    if (!rc && cfg->ca_file)
-        rc = load_ca(h, cfg->ca_file, err);
+    if (!rc)
+        rc = build_store(h, cfg->ca_file, err);
     if (!rc) {
         h->share = curl_share_init();
         h->multi = new_multi(h);
@@ -337,8 +361,7 @@ int xgw__http_new(uv_loop_t *loop, const struct xgw__http_cfg *cfg, struct xgw__
             curl_multi_cleanup(h->multi);
         if (h->share)
             curl_share_cleanup(h->share);
-        if (h->extra_ca)
-            sk_X509_pop_free(h->extra_ca, X509_free);
+        X509_STORE_free(h->store);
         free(h->instance);
         free(h);
         return rc;
@@ -403,10 +426,10 @@ static struct xgw__xfer *xfer_create(struct xgw__http *h)
         curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (h->extra_ca) {
-        curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
-        curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, h);
-    }
+    curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+    curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+    curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+    curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, h);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "xgw/" XGW_VERSION);
@@ -731,9 +754,8 @@ void xgw__http_free(struct xgw__http *h)
         h->free_socks = s->next_free;
         free(s);
     }
-    if (h->extra_ca)
-        sk_X509_pop_free(h->extra_ca, X509_free);
-    h->extra_ca = NULL;
+    X509_STORE_free(h->store); /* connections still open hold their own references */
+    h->store = NULL;
     h->dead = true;
     uv_close((uv_handle_t *)&h->curl_timer, on_handle_closed);
     uv_close((uv_handle_t *)&h->idle_timer, on_handle_closed);

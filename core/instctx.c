@@ -101,7 +101,7 @@ bool xgw__inst_ctx_market(struct xgw_inst_ctx *ctx, const char *symbol, struct x
 {
     if (!ctx || !symbol)
         return false;
-    struct xgw_market key;
+    struct xgw_market key = {0};
     size_t len = strlen(symbol);
     if (len >= sizeof key.symbol)
         return false;

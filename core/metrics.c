@@ -197,12 +197,14 @@ static int render_json(const struct xgw__gw_metrics *g, const struct xgw__metric
             rc = rc ? rc
                     : xgw__buf_printf(b,
                                       ",\"bytes_in\":%llu,\"bytes_out\":%llu,\"connections_opened\":%llu,"
-                                      "\"connections_reused\":%llu,\"connections_closed\":%llu,\"ops\":{",
+                                      "\"connections_reused\":%llu,\"connections_closed\":%llu",
                                       (unsigned long long)ld(&m->bytes_in), (unsigned long long)ld(&m->bytes_out),
                                       (unsigned long long)ld(&m->conn_opened),
                                       (unsigned long long)ld(&m->conn_reused),
                                       (unsigned long long)ld(&m->conn_closed));
+            /* the resilience members go before "ops", which is an object of its own */
             rc = rc ? rc : json_resilience_ep(b, m);
+            rc = rc ? rc : xgw__buf_append_str(b, ",\"ops\":{");
             bool first_op = true;
             for (size_t op = 0; !rc && op < XGW_OP__COUNT; op++) {
                 const struct xgw__op_metrics *o = &m->ops[op];
@@ -236,7 +238,7 @@ static int render_json(const struct xgw__gw_metrics *g, const struct xgw__metric
         }
         rc = rc ? rc : xgw__buf_append_str(b, "]}");
     }
-    return rc ? rc : xgw__buf_append_str(b, "]}\n");
+    return rc ? rc : xgw__buf_append_str(b, "]"); /* the object is closed by xgw__metrics_render */
 }
 
 /* ---- Prometheus text exposition 0.0.4 -------------------------------------- */
@@ -530,10 +532,14 @@ static int render_prom(const struct xgw__gw_metrics *g, const struct xgw__metric
 }
 
 int xgw__metrics_render(const struct xgw__gw_metrics *g, const struct xgw__metrics_inst *insts, size_t n,
-                        enum xgw_metrics_format fmt, char **out)
+                        enum xgw_metrics_format fmt, xgw__metrics_extra_fn extra, void *extra_ud, char **out)
 {
     struct xgw_buf b = {0};
     int rc = fmt == XGW_METRICS_PROMETHEUS ? render_prom(g, insts, n, &b) : render_json(g, insts, n, &b);
+    if (!rc && extra)
+        rc = extra(extra_ud, fmt, &b);
+    if (!rc && fmt != XGW_METRICS_PROMETHEUS)
+        rc = xgw__buf_append_str(&b, "}\n");
     if (!rc && !b.data)
         rc = xgw__buf_append(&b, "", 0);
     if (rc) {

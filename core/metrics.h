@@ -91,10 +91,15 @@ struct xgw__metrics_inst {
     size_t n_eps;
 };
 
-/* Render everything into a malloc'd NUL-terminated string. 0 or
- * XGW_ERR_INTERNAL. Any thread. */
+/* Families rendered outside this file (the streams, core/streammetrics.c):
+ * JSON writes members of the top object, each starting with ','; Prometheus
+ * writes whole families. 0 or XGW_ERR_INTERNAL. */
+typedef int (*xgw__metrics_extra_fn)(void *ud, enum xgw_metrics_format fmt, struct xgw_buf *b);
+
+/* Render everything into a malloc'd NUL-terminated string, extra (may be
+ * NULL) last. 0 or XGW_ERR_INTERNAL. Any thread. */
 int xgw__metrics_render(const struct xgw__gw_metrics *g, const struct xgw__metrics_inst *insts, size_t n,
-                        enum xgw_metrics_format fmt, char **out);
+                        enum xgw_metrics_format fmt, xgw__metrics_extra_fn extra, void *extra_ud, char **out);
 
 /* Quantile q (0..1) of one op's latency in microseconds, from the buckets
  * (the bucket's upper bound, clamped to the exact max); 0 when empty. */

@@ -50,6 +50,12 @@ struct topic {
     int64_t snap_retry_at;  /* mono ms; 0 none */
     unsigned snap_fails;
     bool had_snapshot;
+    /* trades: the last numeric trade id delivered; after a make-before-break
+     * switch (dedupe set) the new connection may repeat trades the old one
+     * already delivered, which are skipped until an id beyond it arrives. */
+    uint64_t last_trade_id;
+    bool dedupe;
+    int64_t last_data; /* mono ms of the last record routed here; 0 none */
     struct xgw_level *top;  /* 2 * depth scratch for events */
 };
 
@@ -133,6 +139,11 @@ struct mgr {
     bool closing;
     uint64_t rng;
     int64_t stale_ms;
+    int64_t life_ms; /* connection lifetime: ws_max_lifetime_ms or the plugin's, 0 none */
+    int64_t ka_s;    /* token keepalive period: ws_token_keepalive_s or the plugin's, 0 none */
+    int64_t stale_ch_ms[8]; /* by channel: ws_stale_s_<channel> in ms, 0 = only stale_ms */
+    size_t per_msg;  /* subscriptions per subscribe message: the plugin's limit, at most SUB_CHUNK */
+    int64_t ping_ms; /* client heartbeat period: ws_ping_interval_ms or the plugin's, 0 none */
     struct xgw__stream_metrics metrics;
 };
 
@@ -267,23 +278,34 @@ static void req_unlink(struct req *r)
 
 static void on_req_done(struct xgw__call *call, const struct xgw_result *res, const struct xgw_error *err);
 
-static struct req *req_start(struct mgr *m, enum req_kind kind, enum xgw_op op, const struct xgw_call *args)
+/* Starts an internal request owned by t or c, whose in-flight slot is
+ * *slot. The pipeline may complete the call before xgw__call_internal
+ * returns (a rate-limit, ban or breaker refusal decided on the loop thread),
+ * and on_req_done then frees the request: so owner and slot are set before
+ * the call, the completion clears the slot, and the caller must not keep
+ * anything from here but the return value. false: not queued (slot NULL). */
+static bool req_start(struct mgr *m, enum req_kind kind, enum xgw_op op, const struct xgw_call *args,
+                      struct topic *t, struct conn *c, struct req **slot)
 {
     struct req *r = calloc(1, sizeof *r);
     if (!r)
-        return NULL;
+        return false;
     r->m = m;
     r->kind = kind;
+    r->topic = t;
+    r->conn = c;
     r->next = m->reqs;
     if (m->reqs)
         m->reqs->prev = r;
     m->reqs = r;
+    *slot = r;
     if (xgw__call_internal(m->ex, op, args, on_req_done, r) != XGW_OK) {
         req_unlink(r);
+        *slot = NULL;
         free(r);
-        return NULL;
+        return false;
     }
-    return r;
+    return true;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -339,7 +361,7 @@ static void conn_flush(struct conn *c)
     struct topic *chunk[SUB_CHUNK];
     for (;;) {
         size_t n = 0;
-        for (struct topic *t = c->topics; t && n < SUB_CHUNK; t = t->cnext) {
+        for (struct topic *t = c->topics; t && n < m->per_msg; t = t->cnext) {
             if (t->subscribed)
                 continue;
             if (key_subscribed(c, t)) {
@@ -505,8 +527,7 @@ static void ws_on_open(void *user, struct xgw__ws *ws)
     c->ep_failures = 0;
     c->win_start = now;
     c->win_sent = 0;
-    uint32_t pi = m->p->ws.ping_interval_ms;
-    c->next_ping = pi ? now + pi : 0;
+    c->next_ping = m->ping_ms ? now + m->ping_ms : 0;
     xgw__metric_add(&m->metrics.connects, 1);
     atomic_fetch_add_explicit(&m->metrics.connections, 1, memory_order_relaxed);
     if (c->priv && m->p->ws.private_needs_login && m->p->ws_login_msg) {
@@ -560,12 +581,10 @@ static void topic_request_snapshot(struct topic *t)
     snprintf(args.symbol, sizeof args.symbol, "%s", t->ws.symbol);
     args.limit = SNAPSHOT_LIMIT;
     t->snap_retry_at = 0;
-    t->snap = req_start(m, R_SNAPSHOT, XGW_OP_DEPTH, &args);
-    if (!t->snap) {
+    if (!req_start(m, R_SNAPSHOT, XGW_OP_DEPTH, &args, t, NULL, &t->snap)) {
         t->snap_retry_at = mono_ms() + 1000;
         return;
     }
-    t->snap->topic = t;
     if (t->had_snapshot) {
         atomic_fetch_add_explicit(&t->sub->resyncs, 1, memory_order_relaxed);
         xgw__metric_add(&m->metrics.ch[XGW_CH_BOOK].resyncs, 1);
@@ -599,6 +618,24 @@ static void count_msg(struct mgr *m, struct topic *t)
 {
     atomic_fetch_add_explicit(&t->sub->messages, 1, memory_order_relaxed);
     xgw__metric_add(&m->metrics.ch[t->ws.channel].messages, 1);
+    if (t->conn)
+        t->last_data = t->conn->last_rx; /* this frame's arrival */
+}
+
+/* Trade ids are numeric on Binance (aggTrade "a", increasing per symbol);
+ * they serve to drop the repeats of a make-before-break overlap. Ids that
+ * are not numbers end the dedupe window (nothing to compare by). */
+static bool trade_is_new(struct topic *t, const char *id)
+{
+    char *end = NULL;
+    unsigned long long v = id && *id >= '0' && *id <= '9' ? strtoull(id, &end, 10) : 0;
+    bool numeric = end && !*end;
+    if (t->dedupe && numeric && t->last_trade_id && v <= t->last_trade_id)
+        return false;
+    t->dedupe = false;
+    if (numeric)
+        t->last_trade_id = v;
+    return true;
 }
 
 static void dispatch(struct conn *c, struct xgw_sink *s, int64_t recv_wall)
@@ -630,6 +667,8 @@ static void dispatch(struct conn *c, struct xgw_sink *s, int64_t recv_wall)
         for (struct topic *t = find_topic(c, XGW_CH_TRADES, x->symbol, NULL); t;
              t = find_topic(c, XGW_CH_TRADES, x->symbol, t)) {
             count_msg(m, t);
+            if (!trade_is_new(t, x->trade_id))
+                continue;
             struct xgw_event ev;
             ev_init(m, t->sub, &ev, XGW_EV_TRADE, x->symbol, recv_wall);
             ev.ts_ms = x->ts_ms;
@@ -742,6 +781,7 @@ static void conn_hand_over(struct conn *old, struct conn *n)
     while (t) {
         struct topic *next = t->cnext;
         t->conn = n;
+        t->dedupe = true;
         t->cnext = n->topics;
         n->topics = t;
         n->n_topics++;
@@ -867,12 +907,10 @@ static void conn_start(struct conn *c)
             return;
         struct xgw_call args = {0};
         c->st = C_TOKEN;
-        c->token_req = req_start(m, R_TOKEN, XGW_OP_WS_TOKEN, &args);
-        if (!c->token_req) {
+        if (!req_start(m, R_TOKEN, XGW_OP_WS_TOKEN, &args, NULL, c, &c->token_req)) {
             conn_schedule(c, false);
             return;
         }
-        c->token_req->conn = c;
         xgw__metric_add(&m->metrics.token_fetches, 1);
         return;
     }
@@ -894,7 +932,7 @@ static void on_token(struct conn *c, const struct xgw_result *res, const struct 
     snprintf(c->token, sizeof c->token, "%s", res->token);
     /* a listenKey is a bearer credential for the account's events */
     xgw__secret_register(c->token);
-    uint32_t ka = m->p->ws.token_keepalive_s;
+    int64_t ka = m->ka_s;
     c->next_keepalive = ka ? mono_ms() + (int64_t)ka * 1000 : 0;
     if (c->st == C_TOKEN)
         conn_connect(c);
@@ -1005,13 +1043,15 @@ static void repl_subscribe(struct conn *n)
     struct xgw_ws_sub subs[SUB_CHUNK];
     size_t k = 0;
     for (struct topic *t = old->topics; t; t = t->cnext) {
+        /* against every earlier topic, not only this chunk: with one
+         * subscription per message (Hyperliquid) a chunk holds just one */
         bool dup = false;
-        for (size_t i = 0; i < k && !dup; i++)
-            dup = subs[i].channel == t->ws.channel && !strcmp(subs[i].symbol, t->ws.symbol);
+        for (struct topic *e = old->topics; e != t && !dup; e = e->cnext)
+            dup = e->ws.channel == t->ws.channel && !strcmp(e->ws.symbol, t->ws.symbol);
         if (dup)
             continue;
         subs[k++] = t->ws;
-        if (k == SUB_CHUNK || !t->cnext) {
+        if (k == m->per_msg || !t->cnext) {
             struct xgw_error err = {0};
             xgw__buf_reset(&m->msg);
             if (m->p->ws_sub_msg(m->ex->self, true, subs, k, ++n->next_id, &m->msg, &err) == XGW_OK && m->msg.len)
@@ -1043,22 +1083,34 @@ static void tick_conn(struct conn *c, int64_t now)
         if (c->needs_flush)
             conn_flush(c);
         if (c->next_ping && now >= c->next_ping) {
-            c->next_ping = now + m->p->ws.ping_interval_ms;
+            c->next_ping = now + m->ping_ms;
             xgw__buf_reset(&m->msg);
             if (m->p->ws_ping_msg && m->p->ws_ping_msg(m->ex->self, &m->msg) == XGW_OK && m->msg.len)
                 conn_send(c, m->msg.data, m->msg.len);
         }
-        if (now - c->last_rx > m->stale_ms && c->ws && !c->replacement) {
+        int64_t silent = now - c->last_rx;
+        bool stale = silent > m->stale_ms;
+        /* ws_stale_s_<channel>: a subscription of that channel silent this
+         * long (other topics' frames do not count) recycles the connection */
+        for (struct topic *t = c->topics; t && !stale; t = t->cnext) {
+            int64_t lim = m->stale_ch_ms[t->ws.channel & 7];
+            int64_t since = t->last_data > c->opened ? t->last_data : c->opened;
+            if (lim && now - since > lim) {
+                stale = true;
+                silent = now - since;
+            }
+        }
+        if (stale && c->ws && !c->replacement) {
             xgw__metric_add(&m->metrics.stale_recycles, 1);
             xgw__log(inst(m), XGW_LOG_WARN, "ws_stale", "%s%s: nothing received for %lld ms; reconnecting",
-                     c->priv ? "private" : "public", c->route, (long long)(now - c->last_rx));
+                     c->priv ? "private" : "public", c->route, (long long)silent);
             snprintf(c->down_reason, sizeof c->down_reason, "stale");
-            c->down_since_wall = xgw__wall_ms() - (now - c->last_rx);
+            c->down_since_wall = xgw__wall_ms() - silent;
             xgw__ws_close(c->ws);
             break;
         }
-        if (m->p->ws.max_lifetime_s && !c->replacement) {
-            int64_t life = (int64_t)m->p->ws.max_lifetime_s * 1000;
+        if (m->life_ms && !c->replacement) {
+            int64_t life = m->life_ms;
             int64_t margin = life / 10 < 60000 ? life / 10 : 60000;
             if (now - c->opened >= life - margin)
                 conn_replace(c);
@@ -1066,10 +1118,8 @@ static void tick_conn(struct conn *c, int64_t now)
         if (c->priv && c->token[0] && c->next_keepalive && now >= c->next_keepalive && !c->token_req) {
             struct xgw_call args = {0};
             snprintf(args.token, sizeof args.token, "%s", c->token);
-            c->next_keepalive = now + (int64_t)m->p->ws.token_keepalive_s * 1000;
-            c->token_req = req_start(m, R_KEEPALIVE, XGW_OP_WS_TOKEN_KEEPALIVE, &args);
-            if (c->token_req)
-                c->token_req->conn = c;
+            c->next_keepalive = now + m->ka_s * 1000;
+            req_start(m, R_KEEPALIVE, XGW_OP_WS_TOKEN_KEEPALIVE, &args, NULL, c, &c->token_req);
             xgw__secure_zero(args.token, sizeof args.token);
         }
         break;
@@ -1144,6 +1194,19 @@ static struct mgr *mgr_get(struct xgw_exchange *ex, struct xgw_error *err)
     m->gw = ex->gw;
     m->p = p;
     m->stale_ms = (int64_t)(ex->cfg->ws_stale_s > 0 ? ex->cfg->ws_stale_s : 30) * 1000;
+    /* Hyperliquid-style exchanges take one subscription per message: send
+     * as many messages as it takes rather than have the plugin refuse. */
+    m->per_msg = p->ws_max_subs_per_msg > 0 && p->ws_max_subs_per_msg < SUB_CHUNK ? p->ws_max_subs_per_msg
+                                                                                  : SUB_CHUNK;
+    m->ping_ms = ex->cfg->ws_ping_interval_ms >= 0 ? ex->cfg->ws_ping_interval_ms : (int64_t)p->ws.ping_interval_ms;
+    m->life_ms = ex->cfg->ws_max_lifetime_ms > 0 ? (int64_t)ex->cfg->ws_max_lifetime_ms
+                                                  : (int64_t)m->p->ws.max_lifetime_s * 1000;
+    m->ka_s = ex->cfg->ws_token_keepalive_s > 0 ? (int64_t)ex->cfg->ws_token_keepalive_s
+                                                : (int64_t)m->p->ws.token_keepalive_s;
+    m->stale_ch_ms[XGW_CH_TICKER] = (int64_t)ex->cfg->ws_stale_s_ticker * 1000;
+    m->stale_ch_ms[XGW_CH_TRADES] = (int64_t)ex->cfg->ws_stale_s_trades * 1000;
+    m->stale_ch_ms[XGW_CH_BOOK] = (int64_t)ex->cfg->ws_stale_s_book * 1000;
+    m->stale_ch_ms[XGW_CH_ORDERS] = (int64_t)ex->cfg->ws_stale_s_orders * 1000;
     if (xgw__random_bytes(&m->rng, sizeof m->rng) != 0)
         m->rng = (uint64_t)xgw__mono_us();
     m->pub_urls = ex->ws_urls;
@@ -1351,7 +1414,10 @@ int xgw_subscribe(struct xgw_exchange *ex, enum xgw_channel channel, const char 
     if (channel == XGW_CH_ORDERS) {
         if (n != 0)
             return xgw__set_errorf(err, XGW_ERR_INVALID_REQUEST, 0, "the orders channel takes no symbols");
-        if (!ex->cfg->api_key || !ex->cfg->api_key[0])
+        /* Keyed exchanges (a listenKey or a login) need api_key; Hyperliquid
+         * subscribes by account address, which its plugin checks itself. */
+        const struct xgw_plugin *pl = ex->plugin;
+        if ((pl->ws.private_needs_token || pl->ws.private_needs_login) && (!ex->cfg->api_key || !ex->cfg->api_key[0]))
             return xgw__set_errorf(err, XGW_ERR_AUTH, 0, "the orders stream needs api_key/api_secret");
     } else if (n == 0 || !symbols) {
         return xgw__set_errorf(err, XGW_ERR_INVALID_REQUEST, 0, "the %s channel needs at least one symbol",

@@ -7,6 +7,7 @@ build=$(cd "${1:-$root/build}" && pwd)
 xgw="$build/tools/xgw/xgw"
 mockex="$build/tools/mockex/xgw-mockex"
 export XGW_PLUGIN_DIR="$build/plugins"
+. "$root/config/demo.env"
 
 tmp=$(mktemp -d)
 mock_pid=""
@@ -54,4 +55,37 @@ done
 echo "## streams (binance, 3 s)"
 run -x binance stream ticker BTCUSDT --seconds 3 --count 5
 run -x binance stream book BTCUSDT --depth 3 --count 2
+echo "## xgw serve: health and a metrics summary after 4 s of health checks and streams"
+timeout 30 "$xgw" -c "$cfg" serve --listen 127.0.0.1:0 >"$tmp/serve.out" 2>"$tmp/serve.err" &
+serve_pid=$!
+for _ in $(seq 100); do [ -s "$tmp/serve.out" ] && break; sleep 0.05; done
+url=$(head -n1 "$tmp/serve.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["url"].rstrip("/"))')
+sleep 4
+curl -sS --max-time 5 "$url/health" >"$tmp/health.json" || true
+curl -sS --max-time 5 "$url/metrics?format=json" >"$tmp/metrics.json" || true
+kill -TERM "$serve_pid" 2>/dev/null || true
+wait "$serve_pid" || true
+python3 - "$tmp/health.json" "$tmp/metrics.json" <<'PY'
+import json, sys
+h = json.load(open(sys.argv[1]))
+m = json.load(open(sys.argv[2]))
+print(f"health: {h['state']}")
+for inst in h["instances"]:
+    for ep in inst["endpoints"]:
+        lat = ep["last_latency_ms"]
+        print(f"  {inst['instance']:<12} {inst['state']:<9} {ep['url']:<28} breaker {ep['breaker']:<6} "
+              f"check {'-' if lat is None else f'{lat:.2f} ms'}")
+print("metrics:")
+for ex in m["exchanges"]:
+    reqs = 0
+    for ep in ex["endpoints"]:
+        for op in ep.get("ops", {}).values():
+            reqs += sum(op["requests"].values())
+    used = ", ".join(f"{b['name']} {b['used']}/{b['capacity']}" for b in ex["rate_limit"]["buckets"])
+    print(f"  {ex['exchange']:<12} requests {reqs:<4} retries {ex['retries']}  rate limit: {used or 'none declared'}")
+for st in m.get("streams", []):
+    chans = ", ".join(f"{k} {v['messages']} msgs (latency mean {v['latency_ms']['mean']:.1f} ms)"
+                      for k, v in st["channels"].items())
+    print(f"  {st['exchange']:<12} ws connections {st['connections']}, reconnects {st['reconnects']}: {chans}")
+PY
 echo "# demo done"

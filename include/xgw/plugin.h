@@ -314,6 +314,10 @@ struct xgw_plugin {
      * asked per step. Only TICKER results are combined: fields a step leaves
      * NONE are filled from the next step's ticker. At most 4 steps. */
     unsigned (*steps)(void *self, enum xgw_op op, const struct xgw_call *call);
+
+    /* Subscriptions one ws_sub_msg call may carry (0 = no limit beyond the
+     * core's own chunking). Hyperliquid takes exactly one per message. */
+    uint32_t ws_max_subs_per_msg;
 };
 
 typedef const struct xgw_plugin *(*xgw_plugin_entry_fn)(void);

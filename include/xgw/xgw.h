@@ -145,6 +145,30 @@ enum xgw_metrics_format { XGW_METRICS_JSON = 0, XGW_METRICS_PROMETHEUS };
  * (*out, caller frees). */
 XGW_EXPORT int xgw_metrics(struct xgw_gateway *gw, enum xgw_metrics_format fmt, char **out);
 
+/* ---- status server (GET /metrics, /health, /status.json, /) ----
+ *
+ * A small HTTP/1.1 server on the gateway's own loop (no extra thread):
+ *   GET /metrics       Prometheus text exposition 0.0.4 (?format=json: JSON)
+ *   GET /health        xgw_health() JSON; 503 when UNHEALTHY, else 200
+ *                      (UNKNOWN answers 200: nothing has failed yet)
+ *   GET /status.json   health, metrics and stream counters in one object
+ *   GET /              a self-contained HTML status page (no external assets)
+ * addr: "host:port", "[v6]:port" or "port" (= 127.0.0.1:port); port 0 picks
+ * a free port (xgw_listener_port tells which). A non-loopback address is
+ * refused (XGW_ERR_CONFIG) unless flags has XGW_LISTEN_PUBLIC
+ * (metrics_listen_public = true in the config). Returns 0 and *out, or an
+ * error kind with err filled. Works with xgw_start and with a host-driven
+ * loop (the server runs when the loop runs). Any thread but a callback. */
+struct xgw_listener;
+#define XGW_LISTEN_PUBLIC 1u
+XGW_EXPORT int xgw_listen(struct xgw_gateway *gw, const char *addr, unsigned flags, struct xgw_listener **out,
+                          struct xgw_error *err);
+/* The bound TCP port, or -1 for NULL. Any thread. */
+XGW_EXPORT int xgw_listener_port(const struct xgw_listener *l);
+/* Stop serving: closes the socket and every client connection, then frees
+ * l. Call before xgw_close of its gateway. NULL is a no-op. */
+XGW_EXPORT void xgw_listen_close(struct xgw_listener *l);
+
 #ifdef __cplusplus
 }
 #endif

@@ -41,7 +41,7 @@ static bool cfg_bool(const char *v, bool def)
     size_t n = 0;
     if (v == NULL)
         return def;
-    for (; v[n] != '\0' && n < sizeof low - 1; n++)
+    for (; n < sizeof low - 1 && v[n] != '\0'; n++)
         low[n] = (v[n] >= 'A' && v[n] <= 'Z') ? (char)(v[n] - 'A' + 'a') : v[n];
     low[n] = '\0';
     if (strcmp(low, "true") == 0 || strcmp(low, "1") == 0 || strcmp(low, "yes") == 0 || strcmp(low, "on") == 0)

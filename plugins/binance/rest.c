@@ -660,7 +660,7 @@ static int parse_market(struct pctx *p, const cJSON *s, struct xgw_market *m)
         if (rc != 0)
             return -1;
     }
-    if (m->symbol[0] == '\0' || !cJSON_IsArray(filters))
+    if (m->symbol[0] == '\0' || filters == NULL || !cJSON_IsArray(filters))
         return -1;
     for (const cJSON *f = filters->child; f != NULL; f = f->next)
         if (!cJSON_IsObject(f) || parse_filter(p, f, m, &lot_step) != 0)
@@ -914,7 +914,7 @@ static int parse_token(struct pctx *p, const cJSON *root, bool required)
         return proto(p, "not an object");
     if (k == NULL && !required)
         return XGW_OK; /* keepalive answered {} before 2024-04-25 */
-    if (!cJSON_IsString(k) || k->valuestring == NULL || k->valuestring[0] == '\0' || strlen(k->valuestring) >= 128)
+    if (k == NULL || !cJSON_IsString(k) || k->valuestring == NULL || k->valuestring[0] == '\0' || strlen(k->valuestring) >= 128)
         return proto(p, "listenKey");
     return emit(p, XGW_REC_TOKEN, k->valuestring);
 }

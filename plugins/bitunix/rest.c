@@ -456,6 +456,22 @@ int bx_classify_code(struct bx *bx, enum xgw_op op, int status, int64_t code, co
     return kind;
 }
 
+/* An HTTP Retry-After (seconds) overrides the per-second default: a 429
+ * that asks for more must be honoured, envelope or not. */
+static void retry_after_header(const struct xgw_core_api *core, const struct xgw_response *resp,
+                               struct xgw_error *err)
+{
+    size_t n = 0;
+    const char *ra = core->resp_header(resp, "Retry-After", &n);
+    int64_t secs = 0;
+    for (size_t i = 0; ra != NULL && i < n && i < 9 && ra[i] >= '0' && ra[i] <= '9'; i++)
+        secs = secs * 10 + (ra[i] - '0');
+    if (secs > 0)
+        err->retry_after_ms = secs * 1000;
+    else if (err->retry_after_ms == 0)
+        err->retry_after_ms = 1000;
+}
+
 /* A failed HTTP answer without a usable envelope. */
 static int classify_http(struct bx *bx, enum xgw_op op, const struct xgw_response *resp, int status,
                          struct xgw_error *err)
@@ -474,14 +490,8 @@ static int classify_http(struct bx *bx, enum xgw_op op, const struct xgw_respons
         kind = is_order_op(op) ? XGW_ERR_UNKNOWN_OUTCOME : XGW_ERR_PROTOCOL;
     core->set_error(err, kind, 0, "bitunix %s: HTTP %d without a bitunix error envelope", op_name(op), status);
     err->http_status = status;
-    if (kind == XGW_ERR_RATE_LIMITED) {
-        size_t n = 0;
-        const char *ra = core->resp_header(resp, "Retry-After", &n);
-        int64_t secs = 0;
-        for (size_t i = 0; ra != NULL && i < n && i < 9 && ra[i] >= '0' && ra[i] <= '9'; i++)
-            secs = secs * 10 + (ra[i] - '0');
-        err->retry_after_ms = secs > 0 ? secs * 1000 : 1000;
-    }
+    if (kind == XGW_ERR_RATE_LIMITED)
+        retry_after_header(core, resp, err);
     return kind;
 }
 
@@ -899,6 +909,11 @@ int bx_parse(void *self, enum xgw_op op, const struct xgw_call *call, const stru
         if (bx_json_str(get(root, "msg"), msg, sizeof msg) != 0)
             snprintf(msg, sizeof msg, "(no readable message)");
         rc = bx_classify_code(bx, op, status, c, msg, err);
+        if (status == 429 && rc != XGW_ERR_RATE_LIMITED) /* whatever the envelope says */
+            rc = core->set_error(err, XGW_ERR_RATE_LIMITED, c, "bitunix %s: HTTP 429, code %lld: %.160s",
+                                 op_name(op), (long long)c, msg);
+        if (rc == XGW_ERR_RATE_LIMITED)
+            retry_after_header(core, resp, err);
     } else if (status < 200 || status > 299) {
         /* code 0 but a failing status: trust the status. */
         rc = classify_http(bx, op, resp, status, err);

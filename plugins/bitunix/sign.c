@@ -90,7 +90,7 @@ int bx_sign_parts(struct bx *bx, const char *nonce, const char *timestamp, const
 int bx_query_params(struct bx *bx, const struct bx_param *params, size_t n, struct xgw_buf *out)
 {
     /* At most a handful of parameters: insertion sort of indices. */
-    size_t idx[16];
+    size_t idx[16] = {0}; /* every slot below i is set before it is read */
     if (n > sizeof idx / sizeof idx[0])
         return XGW_ERR_INTERNAL;
     for (size_t i = 0; i < n; i++) {

@@ -209,6 +209,7 @@ const struct xgw_plugin hl_plugin = {
     .ws_ping_msg = hl_ws_ping_msg,
     .ws_parse = hl_ws_parse,
     .ws_route = NULL,
+    .ws_max_subs_per_msg = 1, /* {"method":"subscribe","subscription":{...}}: one each */
 };
 
 XGW_EXPORT const struct xgw_plugin *xgw_plugin_entry(void);

@@ -217,7 +217,7 @@ static int lookup_market(struct hl *hl, const char *symbol, struct xgw_market *m
 static int build_place(struct hl *hl, const struct xgw_order_req *o, struct xgw_request *req, struct xgw_error *err)
 {
     const struct xgw_core_api *core = hl->core;
-    struct xgw_market m;
+    struct xgw_market m = {0}; /* filled by lookup_market on success */
     int rc = lookup_market(hl, o->symbol, &m, err);
     if (rc)
         return rc;
@@ -277,7 +277,7 @@ static int build_place(struct hl *hl, const struct xgw_order_req *o, struct xgw_
 static int build_cancel(struct hl *hl, const struct xgw_call *call, struct xgw_request *req, struct xgw_error *err)
 {
     const struct xgw_core_api *core = hl->core;
-    struct xgw_market m;
+    struct xgw_market m = {0}; /* filled by lookup_market on success */
     int rc = lookup_market(hl, call->symbol, &m, err);
     if (rc)
         return rc;

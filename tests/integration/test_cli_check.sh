@@ -87,7 +87,7 @@ assert "nowhere" in e["message"], e
 # expect_error CONFIG_TEXT KIND LINE KEY NEEDLE [ENV...]
 expect_error() {
     local text=$1 kind=$2 line=$3 key=$4 needle=$5
-    printf '%s' "$text" >"$TMP/broken.ini"
+    printf '%s' "$text" >"$TMP/broken.ini" && chmod 644 "$TMP/broken.ini"
     run -c "$TMP/broken.ini" check
     if [ $rc -ne 2 ]; then fail "broken config ($needle): exit $rc, out=$out err=$err"; return; fi
     [ -z "$out" ] || fail "broken config ($needle): stdout not empty: $out"
@@ -119,6 +119,18 @@ printf '[exchange.bn]\nplugin = binance\nnetwork = testnet\napi_key = k\napi_sec
 run -c "$TMP/ok.ini" check
 [ $rc -eq 0 ] || fail "secret file 0600: exit $rc: $err"
 no_secrets "secret file"
+# A secret written in the config itself: the file must be private too (the
+# core's api_secret and a plugin's secret key alike); ${VAR} is fine anywhere.
+expect_error $'[exchange.bn]\nplugin = binance\napi_key = k\napi_secret = inlinesecret-xyz\n' CONFIG 4 api_secret 'chmod 600'
+expect_error $'[exchange.hl]\nplugin = hyperliquid\nprivate_key = 0x0123456789012345678901234567890123456789012345678901234567890123\n' CONFIG 3 private_key 'chmod 600'
+printf '[exchange.bn]\nplugin = binance\nnetwork = testnet\napi_key = k\napi_secret = inlinesecret-xyz\n' >"$TMP/inl.ini"
+chmod 600 "$TMP/inl.ini"
+run -c "$TMP/inl.ini" check
+[ $rc -eq 0 ] || fail "inline secret in a 0600 file: exit $rc: $err"
+printf '[exchange.bn]\nplugin = binance\nnetwork = testnet\napi_key = k\napi_secret = ${BN_SEC_TEST}\n' >"$TMP/env.ini"
+chmod 644 "$TMP/env.ini"
+BN_SEC_TEST=fromtheenvironment run -c "$TMP/env.ini" check
+[ $rc -eq 0 ] || fail "secret from \${VAR} in a 0644 file: exit $rc: $err"
 
 # help texts
 run --help

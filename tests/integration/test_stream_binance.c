@@ -240,6 +240,21 @@ static void test_subscribe_receive(void **state)
     assert_true(atomic_load(&m->frames) > 10);
     assert_int_equal(atomic_load(&m->parse_errors), 0);
     assert_true(atomic_load(&m->ch[XGW_CH_TICKER].lat_count) > 0);
+    /* the same counters through the public metrics API, in both formats */
+    char *js = NULL, *prom = NULL;
+    assert_int_equal(xgw_metrics(f->gw, XGW_METRICS_JSON, &js), 0);
+    cJSON *j = cJSON_Parse(js);
+    assert_non_null(j);
+    const cJSON *sm = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "streams"), 0);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(sm, "exchange")), "bn");
+    const cJSON *tk = cJSON_GetObjectItem(cJSON_GetObjectItem(sm, "channels"), "ticker");
+    assert_true(cJSON_GetNumberValue(cJSON_GetObjectItem(tk, "messages")) > 0);
+    cJSON_Delete(j);
+    free(js);
+    assert_int_equal(xgw_metrics(f->gw, XGW_METRICS_PROMETHEUS, &prom), 0);
+    assert_non_null(strstr(prom, "xgw_stream_messages_total{exchange=\"bn\",channel=\"ticker\"} "));
+    assert_non_null(strstr(prom, "xgw_ws_connections{exchange=\"bn\"} 1"));
+    free(prom);
     xgw_unsubscribe(s1);
     xgw_unsubscribe(s2);
     xgw_unsubscribe(s3);

@@ -175,7 +175,6 @@ static void test_valid_multi_instance(void **state)
     assert_int_equal(a->ws_reconnect_initial_ms, 250);
     assert_int_equal(a->ws_reconnect_max_ms, 30000);
     assert_int_equal(a->ws_stale_s, 30);
-    assert_int_equal(a->ws_queue_max, 10000);
     assert_null(a->streams);
     /* get: written, default, secret */
     assert_string_equal(xgw__config_get(a, "pool_max"), "7");

@@ -300,10 +300,11 @@ static void test_log(void **state)
     xgw__log_configure(XGW_LOG_INFO, false);
     assert_null(strstr(out, "NhqPtm"));
     assert_memory_equal(out, "{\"time\":\"", 9);
-    assert_non_null(strstr(out, "\"level\":\"info\",\"instance\":\"binance\",\"event\":\"order\","
-                                "\"msg\":\"placed key=***\\\\nFAKE 2026 ERROR injected\"}\n"));
+    assert_non_null(strstr(out, "\"level\":\"info\",\"instance\":\"binance\",\"endpoint\":null,\"event\":\"order\","
+                                "\"message\":\"placed key=***\\\\nFAKE 2026 ERROR injected\",\"fields\":{}}\n"));
     assert_non_null(strstr(out, "\"level\":\"debug\""));
-    assert_non_null(strstr(out, "\"level\":\"error\",\"msg\":\"no instance \\\"quoted\\\"\"}\n"));
+    assert_non_null(strstr(out, "\"level\":\"error\",\"instance\":null,\"endpoint\":null,\"event\":null,"
+                                "\"message\":\"no instance \\\"quoted\\\"\",\"fields\":{}}\n"));
     xgw__secret_unregister(SECRET);
 }
 
@@ -440,7 +441,7 @@ static void test_instctx(void **state)
     char name[] = "binance", key[] = "my-api-key-value", secret[] = "TopSecretValue42";
     char k1[] = "depth_limit", v1[] = "123", k2[] = "bad_int", v2[] = "12x", k3[] = "passphrase",
          v3[] = "ExtraSecretPass";
-    struct xgw__kv extras[] = {{k1, v1, 3, false}, {k2, v2, 4, false}, {k3, v3, 5, true}};
+    struct xgw__kv extras[] = {{k1, v1, 3, false, true}, {k2, v2, 4, false, true}, {k3, v3, 5, true, true}};
     cfg.name = name;
     cfg.api_key = key;
     cfg.api_secret = secret;

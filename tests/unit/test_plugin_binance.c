@@ -1152,7 +1152,7 @@ static void test_descriptor(void **state)
     struct xgw__inst_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.name = (char *)"x";
-    struct xgw__kv kv = {(char *)"recv_window_ms", (char *)"70000", 3, false};
+    struct xgw__kv kv = {(char *)"recv_window_ms", (char *)"70000", 3, false, true};
     cfg.given = &kv;
     cfg.n_given = 1;
     struct xgw_inst_ctx *ctx = xgw__inst_ctx_new(&cfg);

@@ -45,6 +45,7 @@ struct bn_ws {
     char listen_key[72];
     int64_t rx_window, rx_n;
     uint64_t flood_u;
+    int64_t opened; /* mono ms, for --ws-lifetime-ms */
 };
 
 struct bn {
@@ -1230,6 +1231,7 @@ static int ws_open(void *self, struct mx_ws *ws, const char *path, const char *q
     if (!w)
         return -1;
     mx_ws_set_user(ws, w);
+    w->opened = mx_mono_ms();
     const char *p = ws_route(path);
     char buf[4096];
     if (!strncmp(p, "/stream", 7)) {
@@ -1594,9 +1596,24 @@ static void user_ws(struct mx_ws *ws, void *arg)
         w->acct = NULL; /* no further events on an expired key */
 }
 
+/* --ws-lifetime-ms: Binance cuts every connection at 24 h; the mock does it
+ * after the given time so make-before-break can be tested in seconds. */
+static void lifetime_ws(struct mx_ws *ws, void *arg)
+{
+    struct bn *bn = arg;
+    struct bn_ws *w = mx_ws_user(ws);
+    if (w && w->opened && mx_mono_ms() - w->opened >= mx_opts(bn->srv)->ws_lifetime_ms) {
+        w->opened = 0; /* once */
+        mx_count(bn->srv, EX, "ws_lifetime_closed", 1);
+        mx_ws_close(ws, 1000, "connection lifetime reached");
+    }
+}
+
 static void on_timer(void *self, int64_t now)
 {
     struct bn *bn = self;
+    if (mx_opts(bn->srv)->ws_lifetime_ms > 0)
+        mx_ws_foreach(bn->srv, EX, lifetime_ws, bn);
     if (now / 1000 != bn->last_second_push) {
         bn->last_second_push = now / 1000;
         mx_ws_foreach(bn->srv, EX, second_ws, bn);

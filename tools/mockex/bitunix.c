@@ -1124,6 +1124,10 @@ static void ws_subscribe(struct bx *bx, struct mx_ws *ws, struct bx_ws *w, const
         for (int i = 0; i < w->nsubs; i++)
             if (w->subs[i].instr == instr && !strcmp(w->subs[i].ch, ch))
                 found = i;
+        /* per channel, so tests can assert that a client resubscribes
+         * each one once per connection and never twice */
+        if (sub)
+            mx_count(bx->srv, EX, found < 0 ? "ws_subscribed_channels" : "ws_subscribe_dups", 1);
         if (sub && found < 0) {
             if (w->nsubs >= MAX_SUBS) {
                 ws_error(bx, ws, op, C_PARAM, "Parameter Error: too many subscriptions on this connection");

@@ -1,6 +1,6 @@
 /*
  * hyperliquid.c — Hyperliquid module of the mock: POST /info and
- * POST /exchange (hyperliquid.md). WS /ws is not served yet (refused).
+ * POST /exchange and WS /ws (hyperliquid.md).
  *
  * /exchange verifies the L1 action signature the way the exchange does: the
  * action is re-serialised from the JSON body with msgpack in the key order
@@ -43,6 +43,28 @@ struct hl {
     secp256k1_context *secp;
     struct hl_signer signers[HL_MAX_SIGNERS];
     int nsigners;
+    struct mx_buf scratch; /* WS frames being rendered */
+    int64_t last_second;   /* allMids pushes once a second */
+};
+
+#define HL_IDLE_DEFAULT_MS 60000 /* the exchange closes a connection silent for 60 s */
+#define HL_WS_MAX_SUBS 64
+
+enum { HL_SUB_BOOK = 0, HL_SUB_TRADES, HL_SUB_BBO, HL_SUB_MIDS, HL_SUB_ORDERS, HL_SUB_FILLS };
+
+/* One subscription of a connection: instr for coin channels (-1 otherwise),
+ * acct for user channels (NULL otherwise; (void *)1 for an address the
+ * mock does not know). */
+struct hl_sub {
+    int kind, instr;
+    struct mx_account *acct;
+};
+
+struct hl_ws {
+    int64_t last_msg; /* monotonic ms of the last client message */
+    int idle_closed;  /* the idle close was sent (count it once) */
+    int nsubs;
+    struct hl_sub subs[HL_WS_MAX_SUBS];
 };
 
 static const char *const HEADERS[] = {NULL};
@@ -292,12 +314,15 @@ static void info_mids(struct hl *hl, struct mx_buf *b)
     mx_buf_puts(b, "}");
 }
 
-static void info_l2(struct hl *hl, const struct mx_instr *in, struct mx_buf *b)
+/* time: the exchange stamps a snapshot with the current (block) time, and
+ * clients sync their clock from it (Hyperliquid has no time endpoint), so
+ * REST answers carry the mock's clock; WS pushes carry their step's time. */
+static void info_l2_at(struct hl *hl, const struct mx_instr *in, int64_t time_ms, struct mx_buf *b)
 {
     const struct mx_book *bk = mx_market_book(mx_market_of(hl->srv), in->idx);
     mx_buf_puts(b, "{\"coin\":");
     mx_buf_json_str(b, in->base);
-    mx_buf_printf(b, ",\"time\":%lld,\"levels\":[", (long long)bk->time_ms);
+    mx_buf_printf(b, ",\"time\":%lld,\"levels\":[", (long long)time_ms);
     for (int side = 0; side < 2; side++) {
         mx_buf_puts(b, side ? ",[" : "[");
         int n = 0;
@@ -316,6 +341,11 @@ static void info_l2(struct hl *hl, const struct mx_instr *in, struct mx_buf *b)
         mx_buf_puts(b, "]");
     }
     mx_buf_puts(b, "]}");
+}
+
+static void info_l2(struct hl *hl, const struct mx_instr *in, struct mx_buf *b)
+{
+    info_l2_at(hl, in, mx_clock_ms(hl->srv, EX), b);
 }
 
 static void info_clearing(struct hl *hl, struct mx_account *a, struct mx_buf *b)
@@ -802,6 +832,7 @@ static void destroy(void *self)
     if (!hl)
         return;
     secp256k1_context_destroy(hl->secp);
+    mx_buf_free(&hl->scratch);
     free(hl);
 }
 
@@ -858,12 +889,341 @@ static void http(void *self, const struct mx_req *req, struct mx_resp *resp)
         exchange(hl, req, resp);
 }
 
-/* The WebSocket side is not implemented yet: the handshake is refused so a
- * client fails loudly instead of waiting for pushes that never come. */
+/* ------------------------------------------------------------------------ */
+/* WebSocket /ws                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* One socket carries every subscription, one per subscribe message
+ * ({"method":"subscribe","subscription":{"type":...,"coin"|"user":...}}),
+ * acknowledged with {"channel":"subscriptionResponse","data":<the request>}.
+ * A subscription already held on the connection is refused with the
+ * exchange's "Already subscribed" error and counted (ws_subscribe_dups), so
+ * tests can assert that a client never subscribes twice. The server closes a
+ * connection that sent nothing for 60 s (--ws-idle-ms shortens it);
+ * {"method":"ping"} → {"channel":"pong"} is how a quiet client stays. */
+
+static void ws_text(struct mx_ws *ws, const struct mx_buf *b) { mx_ws_send(ws, b->p, b->len); }
+
 static int ws_open(void *self, struct mx_ws *ws, const char *path, const char *query)
 {
-    (void)self, (void)ws, (void)path, (void)query;
+    (void)self, (void)query;
+    if (!claims_ws(path))
+        return -1;
+    struct hl_ws *w = calloc(1, sizeof *w);
+    if (!w)
+        return -1;
+    w->last_msg = mx_mono_ms();
+    mx_ws_set_user(ws, w);
+    return 0;
+}
+
+static void ws_close(void *self, struct mx_ws *ws)
+{
+    (void)self;
+    free(mx_ws_user(ws));
+    mx_ws_set_user(ws, NULL);
+}
+
+static void ws_error(struct hl *hl, struct mx_ws *ws, const char *text)
+{
+    struct mx_buf *o = &hl->scratch;
+    mx_buf_reset(o);
+    mx_buf_puts(o, "{\"channel\":\"error\",\"data\":");
+    mx_buf_json_str(o, text);
+    mx_buf_puts(o, "}");
+    ws_text(ws, o);
+}
+
+static int sub_kind(const char *type)
+{
+    static const char *const kinds[] = {"l2Book", "trades", "bbo", "allMids", "orderUpdates", "userFills"};
+    for (int i = 0; i < (int)(sizeof kinds / sizeof kinds[0]); i++)
+        if (!strcmp(type, kinds[i]))
+            return i;
     return -1;
+}
+
+static struct mx_account *acct_by_address(struct hl *hl, const char *addr)
+{
+    for (struct mx_account *a = mx_acct_first(hl->srv); a; a = a->next)
+        if (!strcmp(a->exchange, EX) && !strcasecmp(a->api_key, addr))
+            return a;
+    return NULL;
+}
+
+static int find_sub(const struct hl_ws *w, int kind, int instr, const struct mx_account *a)
+{
+    for (int i = 0; i < w->nsubs; i++)
+        if (w->subs[i].kind == kind && w->subs[i].instr == instr && w->subs[i].acct == a)
+            return i;
+    return -1;
+}
+
+static void send_l2(struct hl *hl, struct mx_ws *ws, const struct mx_instr *in, int64_t time_ms)
+{
+    struct mx_buf *o = &hl->scratch;
+    mx_buf_reset(o);
+    mx_buf_puts(o, "{\"channel\":\"l2Book\",\"data\":");
+    info_l2_at(hl, in, time_ms, o);
+    mx_buf_puts(o, "}");
+    ws_text(ws, o);
+}
+
+static void ws_subscribe(struct hl *hl, struct mx_ws *ws, struct hl_ws *w, const char *data, size_t len,
+                         const cJSON *sub, int subscribe)
+{
+    const cJSON *type = cJSON_IsObject(sub) ? cJSON_GetObjectItemCaseSensitive(sub, "type") : NULL;
+    int kind = cJSON_IsString(type) ? sub_kind(type->valuestring) : -1;
+    char text[600];
+    snprintf(text, sizeof text, "Invalid subscription %.*s", (int)(len < 500 ? len : 500), data);
+    if (kind < 0) {
+        ws_error(hl, ws, text);
+        return;
+    }
+    int instr = -1;
+    struct mx_account *a = NULL;
+    if (kind == HL_SUB_ORDERS || kind == HL_SUB_FILLS) {
+        const cJSON *u = cJSON_GetObjectItemCaseSensitive(sub, "user");
+        /* an address nobody uses is still a valid subscription: it just
+         * never gets an event (the exchange does not check either) */
+        if (!cJSON_IsString(u) || strlen(u->valuestring) != 42 || strncmp(u->valuestring, "0x", 2)) {
+            ws_error(hl, ws, text);
+            return;
+        }
+        a = acct_by_address(hl, u->valuestring);
+        if (!a)
+            a = (struct mx_account *)(uintptr_t)1; /* a valid, unknown user */
+    } else if (kind != HL_SUB_MIDS) {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(sub, "coin");
+        const struct mx_instr *in = cJSON_IsString(c) ? coin_instr(hl, c->valuestring) : NULL;
+        if (!in) {
+            ws_error(hl, ws, text);
+            return;
+        }
+        instr = in->idx;
+    }
+    int at = find_sub(w, kind, instr, a);
+    if (subscribe) {
+        mx_count(hl->srv, EX, "ws_subscribes", 1);
+        if (at >= 0) {
+            mx_count(hl->srv, EX, "ws_subscribe_dups", 1);
+            snprintf(text, sizeof text, "Already subscribed: %.*s", (int)(len < 500 ? len : 500), data);
+            ws_error(hl, ws, text);
+            return;
+        }
+        if (w->nsubs == HL_WS_MAX_SUBS) {
+            ws_error(hl, ws, "Cannot track more than 1000 total subscriptions");
+            return;
+        }
+        w->subs[w->nsubs++] = (struct hl_sub){kind, instr, a};
+    } else {
+        mx_count(hl->srv, EX, "ws_unsubscribes", 1);
+        if (at < 0) {
+            snprintf(text, sizeof text, "Already unsubscribed: %.*s", (int)(len < 500 ? len : 500), data);
+            ws_error(hl, ws, text);
+            return;
+        }
+        w->subs[at] = w->subs[--w->nsubs];
+    }
+    struct mx_buf *o = &hl->scratch;
+    mx_buf_reset(o);
+    mx_buf_puts(o, "{\"channel\":\"subscriptionResponse\",\"data\":");
+    mx_buf_put(o, data, len);
+    mx_buf_puts(o, "}");
+    ws_text(ws, o);
+    if (!subscribe)
+        return;
+    /* what the exchange sends right after subscribing: the current book, an
+     * (empty, the mock keeps no fill history) userFills snapshot */
+    if (kind == HL_SUB_BOOK) {
+        send_l2(hl, ws, mx_market_instr(mx_market_of(hl->srv), instr), mx_clock_ms(hl->srv, EX));
+    } else if (kind == HL_SUB_FILLS) {
+        const cJSON *u = cJSON_GetObjectItemCaseSensitive(sub, "user");
+        mx_buf_reset(o);
+        mx_buf_puts(o, "{\"channel\":\"userFills\",\"data\":{\"isSnapshot\":true,\"user\":");
+        mx_buf_json_str(o, u->valuestring);
+        mx_buf_puts(o, ",\"fills\":[]}}");
+        ws_text(ws, o);
+    }
+}
+
+static void ws_message(void *self, struct mx_ws *ws, const char *data, size_t len)
+{
+    struct hl *hl = self;
+    struct hl_ws *w = mx_ws_user(ws);
+    if (!w)
+        return;
+    /* any client message counts as activity for the idle timeout */
+    w->last_msg = mx_mono_ms();
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    const cJSON *m = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "method") : NULL;
+    if (!cJSON_IsString(m)) {
+        char text[600];
+        snprintf(text, sizeof text, "Error parsing JSON into valid websocket request: %.*s",
+                 (int)(len < 500 ? len : 500), data);
+        ws_error(hl, ws, text);
+    } else if (!strcmp(m->valuestring, "ping")) {
+        mx_count(hl->srv, EX, "ws_pings", 1);
+        static const char pong[] = "{\"channel\":\"pong\"}";
+        mx_ws_send(ws, pong, sizeof pong - 1);
+    } else if (!strcmp(m->valuestring, "subscribe") || !strcmp(m->valuestring, "unsubscribe")) {
+        ws_subscribe(hl, ws, w, data, len, cJSON_GetObjectItemCaseSensitive(j, "subscription"),
+                     m->valuestring[0] == 's');
+    } else {
+        char text[600];
+        snprintf(text, sizeof text, "Unknown method: %.*s", (int)(len < 500 ? len : 500), data);
+        ws_error(hl, ws, text);
+    }
+    cJSON_Delete(j);
+}
+
+struct hl_step_ctx {
+    struct hl *hl;
+    const struct mx_step *st;
+};
+
+static void step_ws(struct mx_ws *ws, void *arg)
+{
+    struct hl_step_ctx *c = arg;
+    struct hl_ws *w = mx_ws_user(ws);
+    if (!w || w->idle_closed)
+        return;
+    struct hl *hl = c->hl;
+    const struct mx_step *st = c->st;
+    const struct mx_instr *in = st->ins;
+    const struct mx_book *b = mx_market_book(mx_market_of(hl->srv), in->idx);
+    struct mx_buf *o = &hl->scratch;
+    if (find_sub(w, HL_SUB_BOOK, in->idx, NULL) >= 0) {
+        /* snapshots carry no sequence: a ws_gap fault drops one push */
+        if (mx_fault_ws_gap(hl->srv, ws))
+            mx_count(hl->srv, EX, "ws_gaps", 1);
+        else
+            send_l2(hl, ws, in, st->time_ms);
+    }
+    if (find_sub(w, HL_SUB_BBO, in->idx, NULL) >= 0) {
+        mx_buf_reset(o);
+        mx_buf_puts(o, "{\"channel\":\"bbo\",\"data\":{\"coin\":");
+        mx_buf_json_str(o, in->base);
+        mx_buf_printf(o, ",\"time\":%lld,\"bbo\":[{\"px\":", (long long)st->time_ms);
+        mx_buf_dec(o, mx_book_bid(b), in->price_scale, 1);
+        mx_buf_puts(o, ",\"sz\":");
+        mx_buf_dec(o, b->bid_qty[0], in->qty_scale, 1);
+        mx_buf_puts(o, ",\"n\":1},{\"px\":");
+        mx_buf_dec(o, mx_book_ask(b), in->price_scale, 1);
+        mx_buf_puts(o, ",\"sz\":");
+        mx_buf_dec(o, b->ask_qty[0], in->qty_scale, 1);
+        mx_buf_puts(o, ",\"n\":1}]}}");
+        ws_text(ws, o);
+    }
+    if (st->has_trade && find_sub(w, HL_SUB_TRADES, in->idx, NULL) >= 0) {
+        mx_buf_reset(o);
+        mx_buf_puts(o, "{\"channel\":\"trades\",\"data\":[{\"coin\":");
+        mx_buf_json_str(o, in->base);
+        /* side is the aggressor's: a seller hitting the bid is "A" */
+        mx_buf_printf(o, ",\"side\":\"%s\",\"px\":", st->trade_buyer_maker ? "A" : "B");
+        mx_buf_dec(o, st->trade_px, in->price_scale, 1);
+        mx_buf_puts(o, ",\"sz\":");
+        mx_buf_dec(o, st->trade_qty, in->qty_scale, 1);
+        mx_buf_printf(o, ",\"hash\":\"0x%064llx\",\"time\":%lld,\"tid\":%llu,\"users\":[\"0x%040d\",\"0x%040d\"]}]}",
+                      (unsigned long long)st->trade_id, (long long)st->time_ms, (unsigned long long)st->trade_id,
+                      1, 2);
+        ws_text(ws, o);
+    }
+}
+
+static void on_step(void *self, const struct mx_step *st)
+{
+    struct hl_step_ctx c = {self, st};
+    mx_ws_foreach(((struct hl *)self)->srv, EX, step_ws, &c);
+}
+
+struct hl_timer_ctx {
+    struct hl *hl;
+    int64_t mono, idle_ms;
+    int second;
+};
+
+static void timer_ws(struct mx_ws *ws, void *arg)
+{
+    struct hl_timer_ctx *c = arg;
+    struct hl_ws *w = mx_ws_user(ws);
+    if (!w || w->idle_closed)
+        return;
+    if (c->mono - w->last_msg > c->idle_ms) {
+        mx_count(c->hl->srv, EX, "ws_idle_closed", 1);
+        w->idle_closed = 1;
+        mx_ws_close(ws, 1000, "no message received within the idle timeout");
+        return;
+    }
+    if (c->second && find_sub(w, HL_SUB_MIDS, -1, NULL) >= 0) {
+        struct mx_buf *o = &c->hl->scratch;
+        mx_buf_reset(o);
+        mx_buf_puts(o, "{\"channel\":\"allMids\",\"data\":{\"mids\":");
+        info_mids(c->hl, o);
+        mx_buf_puts(o, "}}");
+        ws_text(ws, o);
+    }
+}
+
+static void on_timer(void *self, int64_t now_ms)
+{
+    struct hl *hl = self;
+    const struct mx_opts *op = mx_opts(hl->srv);
+    struct hl_timer_ctx c = {hl, mx_mono_ms(), op->ws_idle_ms > 0 ? op->ws_idle_ms : HL_IDLE_DEFAULT_MS, 0};
+    if (now_ms / 1000 != hl->last_second) {
+        hl->last_second = now_ms / 1000;
+        c.second = 1;
+    }
+    mx_ws_foreach(hl->srv, EX, timer_ws, &c);
+}
+
+struct hl_user_ctx {
+    struct mx_account *a;
+    int kind;
+    const struct mx_buf *payload;
+};
+
+static void user_ws(struct mx_ws *ws, void *arg)
+{
+    struct hl_user_ctx *c = arg;
+    struct hl_ws *w = mx_ws_user(ws);
+    if (w && !w->idle_closed && find_sub(w, c->kind, -1, c->a) >= 0)
+        mx_ws_send(ws, c->payload->p, c->payload->len);
+}
+
+static void on_order(void *self, struct mx_account *a, const struct mx_order *o, enum mx_order_event ev)
+{
+    struct hl *hl = self;
+    const struct mx_instr *in = mx_market_instr(mx_market_of(hl->srv), o->instr);
+    int64_t now = mx_clock_ms(hl->srv, EX);
+    struct mx_buf b = {0};
+    mx_buf_puts(&b, "{\"channel\":\"orderUpdates\",\"data\":[{\"order\":");
+    order_json(in, o, &b);
+    mx_buf_printf(&b, ",\"status\":\"%s\",\"statusTimestamp\":%lld}]}", status_name(o->status), (long long)now);
+    struct hl_user_ctx c = {a, HL_SUB_ORDERS, &b};
+    mx_ws_foreach(hl->srv, EX, user_ws, &c);
+    mx_count(hl->srv, EX, "ws_order_updates", 1);
+    if (ev == MX_EV_TRADE) {
+        mx_buf_reset(&b);
+        mx_buf_puts(&b, "{\"channel\":\"userFills\",\"data\":{\"user\":");
+        mx_buf_json_str(&b, a->api_key);
+        mx_buf_puts(&b, ",\"fills\":[{\"coin\":");
+        mx_buf_json_str(&b, in->base);
+        mx_buf_puts(&b, ",\"px\":");
+        mx_buf_dec(&b, o->last_px, in->price_scale, 1);
+        mx_buf_puts(&b, ",\"sz\":");
+        mx_buf_dec(&b, o->last_qty, in->qty_scale, 1);
+        mx_buf_printf(&b, ",\"side\":\"%s\",\"time\":%lld,\"oid\":%llu,\"tid\":%llu,\"crossed\":%s,\"fee\":",
+                      o->side > 0 ? "B" : "A", (long long)now, (unsigned long long)o->id,
+                      (unsigned long long)o->last_trade_id, o->last_maker ? "false" : "true");
+        mx_buf_dec(&b, o->last_fee_e8, 8, 1);
+        mx_buf_puts(&b, ",\"closedPnl\":");
+        mx_buf_dec(&b, o->last_realized_e8, 8, 1);
+        mx_buf_puts(&b, ",\"feeToken\":\"USDC\"}]}}");
+        c.kind = HL_SUB_FILLS;
+        mx_ws_foreach(hl->srv, EX, user_ws, &c);
+    }
+    mx_buf_free(&b);
 }
 
 const struct mx_module mx_module_hyperliquid = {
@@ -876,6 +1236,11 @@ const struct mx_module mx_module_hyperliquid = {
     .http = http,
     .error_body = error_body,
     .ws_open = ws_open,
+    .ws_message = ws_message,
+    .ws_close = ws_close,
+    .on_step = on_step,
+    .on_timer = on_timer,
+    .on_order = on_order,
     .state = state,
     .reset = reset,
 };

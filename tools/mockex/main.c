@@ -35,8 +35,10 @@ static void usage(FILE *f)
           "  --weight-limit N    Binance REQUEST_WEIGHT per minute per IP (default 2400, 0 = off)\n"
           "  --listenkey-ttl-ms N  Binance listenKey lifetime (default 3600000)\n"
           "  --ws-ping-ms N      server WS ping interval (default 180000, 0 = off)\n"
+          "  --ws-lifetime-ms N  close Binance WS connections N ms after they opened (as Binance does\n"
+          "                      at 24 h; 0 = never)\n"
           "  --ws-idle-ms N      close a WS connection that sent no client ping for N ms, where the\n"
-          "                      exchange requires client pings (Bitunix; default: the module's, 60000)\n"
+          "                      exchange requires client pings (Bitunix, Hyperliquid; default: the module's, 60000)\n"
           "  --clock-offset-ms N every exchange's clock runs N ms ahead (may be negative)\n"
           "  --fault JSON        add a fault at start (same JSON as POST /_mock/faults; repeatable)\n"
           "  --bench             cached tickers, no rate limits, no per-request logging\n"
@@ -94,6 +96,8 @@ int main(int argc, char **argv)
             o.listenkey_ttl_ms = atoll(v);
         } else if (ARG("--ws-ping-ms")) {
             o.ws_ping_ms = atoll(v);
+        } else if (ARG("--ws-lifetime-ms")) {
+            o.ws_lifetime_ms = atoll(v);
         } else if (ARG("--ws-idle-ms")) {
             o.ws_idle_ms = atoll(v);
         } else if (ARG("--clock-offset-ms")) {

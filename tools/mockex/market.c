@@ -43,6 +43,9 @@ static void add_instr(struct mx_market *m, uint64_t seed, const char *base, cons
     }
     b->update_id = 1000 + (uint64_t)mx_rng_range(&m->rng[i], 0, 999);
     b->open_px = b->high_px = b->low_px = b->last_px = start_px;
+    /* the book exists from the start: a frozen market (--tick-ms 1 h) still
+     * has a time, which Hyperliquid's l2Book carries as its sequence */
+    b->time_ms = mx_wall_ms();
     b->trade_id = b->first_trade_id = 5000000 + (uint64_t)i * 1000000;
 }
 

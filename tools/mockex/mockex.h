@@ -116,8 +116,10 @@ struct mx_opts {
     int64_t weight_limit;     /* Binance REQUEST_WEIGHT per minute (0 = off) */
     int64_t listenkey_ttl_ms; /* Binance listenKey lifetime */
     int64_t ws_ping_ms;       /* server ping interval on WS (Binance) */
+    int64_t ws_lifetime_ms;   /* Binance: close WS connections this old (the 24 h cut), 0 = never */
     int64_t ws_idle_ms;       /* client-ping timeout of modules that require client pings
-                                 (Bitunix): close after this long without one; 0 = module default */
+                                 (Bitunix, Hyperliquid): close after this long without one;
+                                 0 = module default */
 };
 const struct mx_opts *mx_opts(const struct mx_server *srv);
 

@@ -79,7 +79,7 @@ struct mx_fault {
     int64_t hits;
     /* params */
     int status, code, process, close;
-    char msg[256];
+    char msg[12288]; /* up to 12 KiB: tests send long, hostile exchange messages */
     int64_t ms, bytes;
     int64_t retry_after; /* http_status: seconds for a Retry-After header, 0 none */
 };

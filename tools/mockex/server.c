@@ -41,6 +41,7 @@ struct mx_port {
     int port;
     struct lws_vhost *vh;
     int64_t accepted, refused;
+    int64_t requests; /* exchange requests (HTTP and WS upgrades) that reached this port */
 };
 
 struct frame {
@@ -295,9 +296,9 @@ static void state_json(struct mx_server *srv, struct mx_buf *b)
     mx_buf_printf(b, "{\"pid\":%ld,\"seed\":%llu,\"ports\":[", (long)getpid(),
                   (unsigned long long)srv->opts.seed);
     for (int i = 0; i < srv->nports; i++)
-        mx_buf_printf(b, "%s{\"port\":%d,\"connections\":%lld,\"refused\":%lld}", i ? "," : "",
-                      srv->ports[i].port, (long long)srv->ports[i].accepted,
-                      (long long)srv->ports[i].refused);
+        mx_buf_printf(b, "%s{\"port\":%d,\"connections\":%lld,\"refused\":%lld,\"requests\":%lld}",
+                      i ? "," : "", srv->ports[i].port, (long long)srv->ports[i].accepted,
+                      (long long)srv->ports[i].refused, (long long)srv->ports[i].requests);
     mx_buf_printf(b, "],\"requests\":{\"total\":%lld,\"by_path\":{", (long long)srv->requests);
     for (int i = 0; i < srv->npaths; i++) {
         if (i)
@@ -396,7 +397,7 @@ static void control(struct mx_server *srv, struct mx_http *h)
         srv->requests = 0;
         srv->ws_accepted = 0;
         for (int i = 0; i < srv->nports; i++)
-            srv->ports[i].accepted = srv->ports[i].refused = 0;
+            srv->ports[i].accepted = srv->ports[i].refused = srv->ports[i].requests = 0;
         mx__accts_reset(srv->accts);
         for (int m = 0; m < MX_NMOD; m++)
             if (mx_modules[m]->reset)
@@ -529,10 +530,15 @@ static int route(const char *path, int ws, const char **rest)
     return -1;
 }
 
-static void count_path(struct mx_server *srv, const char *path)
+/* Per path, and per listening port so that a test can tell which endpoint
+ * a client used (e.g. none while its circuit breaker is open). */
+static void count_path(struct mx_server *srv, int port, const char *path)
 {
     srv->requests++;
     find_counter(&srv->paths, &srv->npaths, &srv->cappaths, "", path)->value++;
+    for (int i = 0; i < srv->nports; i++)
+        if (srv->ports[i].port == port)
+            srv->ports[i].requests++;
 }
 
 static void set_rst(struct lws *wsi)
@@ -562,7 +568,7 @@ static int http_process(struct mx_server *srv, struct lws *wsi, struct mx_http *
     int mi = route(h->path.p, 0, &rest);
     h->mod = mi;
     const char *ex = mi >= 0 ? mx_modules[mi]->name : "";
-    count_path(srv, h->path.p);
+    count_path(srv, h->port, h->path.p);
     if (srv->opts.verbose)
         fprintf(stderr, "mockex: %s %s?%s (%s)\n", h->method, h->path.p, h->query.p, ex);
     if (mi < 0) {
@@ -777,7 +783,7 @@ static int ws_established(struct mx_server *srv, struct lws *wsi, struct mx_pss 
     srv->ws_accepted++;
     srv->ws_open_now++;
     mx_count(srv, ex, "ws_connections", 1);
-    count_path(srv, path);
+    count_path(srv, ws->port, path);
     if (srv->opts.ws_ping_ms > 0)
         ws->next_ping_ms = mx_mono_ms() + srv->opts.ws_ping_ms;
     if (mx_modules[mi]->ws_open(srv->self[mi], ws, rest, query))

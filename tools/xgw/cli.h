@@ -32,6 +32,7 @@ extern const struct cli_command cli_cmds_check[];   /* cmd_check.c: check */
 extern const struct cli_command cli_cmds_request[]; /* cmd_request.c: time markets ticker depth balances positions order orders */
 extern const struct cli_command cli_cmds_ops[];     /* cmd_ops.c: metrics */
 extern const struct cli_command cli_cmds_stream[];  /* cmd_stream.c: stream */
+extern const struct cli_command cli_cmds_serve[];   /* cmd_serve.c: serve */
 
 /* Print {"error":{...}} for err on stderr (CONFIG errors with file/line/key). */
 void cli_print_error(const struct xgw_error *err);

@@ -20,7 +20,7 @@
 
 static const struct cli_command *const *tables(void)
 {
-    static const struct cli_command *const t[] = {cli_cmds_check, cli_cmds_request, cli_cmds_ops, cli_cmds_stream, NULL};
+    static const struct cli_command *const t[] = {cli_cmds_check, cli_cmds_request, cli_cmds_ops, cli_cmds_stream, cli_cmds_serve, NULL};
     return t;
 }
 

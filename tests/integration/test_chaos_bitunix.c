@@ -1,0 +1,26 @@
+/*
+ * test_chaos_bitunix.c — issue 12 chaos suite for Bitunix futures: faults of every
+ * kind against two mock endpoints while a bot trades, reads and keeps a book stream open
+ * (tests/unit/tu_chaos.c holds the driver, the profile and the checks).
+ * XGW_CHAOS_S sets the length (default 30 s), XGW_CHAOS_SEED the mix.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "tu_chaos.h"
+
+static void test_chaos_bitunix(void **state)
+{
+    (void)state;
+    struct tu_chaos_opts o = {.seconds = tu_chaos_seconds(30), .mem_max_growth = 0.05, .mem_slack_bytes = 4 << 20};
+    tu_chaos_run(&tu_chaos_bitunix, &o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test_teardown(test_chaos_bitunix, tu_chaos_teardown)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,401 @@
+/*
+ * test_stream_bitunix.c — managed streams against the mock exchange's
+ * Bitunix WebSocket (/public and /private) on loopback, through the real
+ * bitunix.so plugin and the public API (xgw/stream.h).
+ *
+ * Covered: ticker + trades + book (depth_book15 snapshots, no sequence) for
+ * two symbols with values checked, the book equal to the mock's REST depth;
+ * connection drops → every subscription comes back with a gap event and no
+ * channel is subscribed twice (the mock counts channels per subscribe and
+ * duplicates); a stall (no data, no pongs to the client pings) → recycled
+ * within ws_stale_s + backoff; the private stream: signed login, then an
+ * order event after a place through REST.
+ */
+#define _DEFAULT_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "stream.h"
+#include "tu_mockex.h"
+#include "tu_proc.h"
+#include "xgw/stream.h"
+#include "xgw/xgw.h"
+
+/* The mock's demo account (tools/mockex/README.md), not a secret. */
+static const char *const KEY = "test-api-key";
+static const char *const SECRET = "test-secret";
+
+struct rec {
+    pthread_mutex_t mu;
+    long tickers[2], trades[2], books[2], gaps, bad, orders;
+    long after_gap[2];
+    char last_client_id[80];
+    int64_t book_ts; /* BTCUSDT: time of the last delivered book */
+    struct xgw_level bids[20], asks[20];
+    size_t nb, na;
+};
+
+static int sym_ix(const char *s) { return !strcmp(s, "BTCUSDT") ? 0 : !strcmp(s, "ETHUSDT") ? 1 : -1; }
+
+static void on_ev(void *user, const struct xgw_event *ev)
+{
+    struct rec *r = user;
+    pthread_mutex_lock(&r->mu);
+    int i = ev->symbol ? sym_ix(ev->symbol) : -1;
+    switch (ev->type) {
+    case XGW_EV_TICKER:
+        if (i < 0 || xgw_dec_is_none(ev->ticker->bid) || xgw_dec_is_none(ev->ticker->ask) ||
+            xgw_dec_cmp(ev->ticker->bid, ev->ticker->ask) >= 0 || ev->recv_ts_ms <= 0)
+            r->bad++;
+        else
+            r->tickers[i]++, r->after_gap[i]++;
+        break;
+    case XGW_EV_TRADE:
+        if (i < 0 || xgw_dec_sign(ev->trade->price) <= 0 || xgw_dec_sign(ev->trade->qty) <= 0 ||
+            ev->trade->side == XGW_SIDE_NONE || ev->ts_ms <= 0) /* Bitunix trades carry no id */
+            r->bad++;
+        else
+            r->trades[i]++;
+        break;
+    case XGW_EV_BOOK: {
+        bool ok = i >= 0 && ev->n_bids > 0 && ev->n_asks > 0 && ev->n_bids <= 20 && ev->n_asks <= 20 &&
+                  xgw_dec_cmp(ev->bids[0].price, ev->asks[0].price) < 0;
+        for (size_t k = 1; ok && k < ev->n_bids; k++)
+            ok = xgw_dec_cmp(ev->bids[k - 1].price, ev->bids[k].price) > 0;
+        for (size_t k = 1; ok && k < ev->n_asks; k++)
+            ok = xgw_dec_cmp(ev->asks[k - 1].price, ev->asks[k].price) < 0;
+        if (!ok) {
+            r->bad++;
+            break;
+        }
+        r->books[i]++;
+        r->after_gap[i]++;
+        if (i == 0) {
+            r->book_ts = ev->seq;
+            r->nb = ev->n_bids;
+            r->na = ev->n_asks;
+            memcpy(r->bids, ev->bids, ev->n_bids * sizeof *ev->bids);
+            memcpy(r->asks, ev->asks, ev->n_asks * sizeof *ev->asks);
+        }
+        break;
+    }
+    case XGW_EV_GAP:
+        if (ev->gap_from_ms <= 0 || ev->gap_to_ms < ev->gap_from_ms || !ev->reason)
+            r->bad++;
+        r->gaps++;
+        r->after_gap[0] = r->after_gap[1] = 0;
+        break;
+    case XGW_EV_ORDER:
+        r->orders++;
+        snprintf(r->last_client_id, sizeof r->last_client_id, "%s", ev->order->client_id);
+        break;
+    case XGW_EV_STATE:
+    case XGW_EV_BALANCE:
+    case XGW_EV_POSITION:
+        break;
+    default:
+        r->bad++;
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+struct fx {
+    struct tu_mockex mx;
+    char dir[128];
+    struct xgw_gateway *gw;
+    struct xgw_exchange *ex;
+    struct rec r;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    pthread_mutex_init(&f->r.mu, NULL);
+    const char *args[] = {"--tick-ms", "100", NULL};
+    if (tu_mockex_start(&f->mx, args) != 0) {
+        free(f);
+        return -1;
+    }
+    if (tu_mkdtemp(f->dir, sizeof f->dir) != 0)
+        return -1;
+    char ini[4096];
+    /* pings every 500 ms so that a stall also swallows them (as the real
+     * server would stop answering) well inside ws_stale_s */
+    snprintf(ini, sizeof ini,
+             "[gateway]\nplugin_dir = %s\nlog_level = warn\n\n"
+             "[exchange.bx]\nplugin = bitunix\nrest_endpoints = https://127.0.0.1:%d\n"
+             "ws_endpoints = wss://localhost:%d\nca_file = %s\napi_key = %s\napi_secret = %s\n"
+             "ws_reconnect_initial_ms = 100\nws_reconnect_max_ms = 1000\nws_stale_s = 2\n"
+             "ws_ping_interval_ms = 500\nwarmup = false\n",
+             getenv("XGW_PLUGIN_DIR"), f->mx.ports[0], f->mx.ports[0], f->mx.cert, KEY, SECRET);
+    char *p = tu_write_file(f->dir, "s.ini", ini, (size_t)-1, 0600);
+    if (!p)
+        return -1;
+    struct xgw_error err;
+    f->gw = xgw_open(p, NULL, &err);
+    free(p);
+    if (!f->gw) {
+        fprintf(stderr, "xgw_open: %s\n", err.message);
+        tu_mockex_stop(&f->mx);
+        return -1;
+    }
+    f->ex = xgw_exchange_find(f->gw, "bx");
+    if (xgw_start(f->gw, &err) != 0) {
+        fprintf(stderr, "xgw_start: %s\n", err.message);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    xgw_close(f->gw);
+    tu_mockex_stop(&f->mx);
+    tu_rm_rf(f->dir);
+    pthread_mutex_destroy(&f->r.mu);
+    free(f);
+    return 0;
+}
+
+static long snap(struct rec *r, const long *v)
+{
+    pthread_mutex_lock(&r->mu);
+    long x = *v;
+    pthread_mutex_unlock(&r->mu);
+    return x;
+}
+
+static bool wait_counts(struct rec *r, long *const *v, size_t n, long min, int ms)
+{
+    for (int waited = 0; waited <= ms; waited += 20) {
+        bool ok = true;
+        for (size_t i = 0; i < n && ok; i++)
+            ok = snap(r, v[i]) >= min;
+        if (ok)
+            return true;
+        usleep(20000);
+    }
+    return false;
+}
+
+static struct xgw_sub *sub(struct fx *f, enum xgw_channel ch, uint32_t depth)
+{
+    const char *syms[] = {"BTCUSDT", "ETHUSDT"};
+    struct xgw_sub *s = NULL;
+    struct xgw_error err;
+    int rc = xgw_subscribe(f->ex, ch, syms, 2, depth, on_ev, &f->r, &s, &err);
+    if (rc != 0)
+        fprintf(stderr, "subscribe: %s\n", err.message);
+    assert_int_equal(rc, 0);
+    assert_non_null(s);
+    return s;
+}
+
+static long mock_counter(struct fx *f, const char *name)
+{
+    return (long)tu_mockex_state_num(&f->mx, "counters", "bitunix", name);
+}
+
+/* Compares the last delivered BTCUSDT book (15 levels) with the mock's
+ * REST depth; the mock steps every 100 ms, so the caller retries until a
+ * REST answer falls between the same two steps as the last push. */
+static bool book_matches_mock(struct fx *f)
+{
+    struct rec *r = &f->r;
+    struct tu_http h;
+    if (tu_mockex_http(&f->mx, f->mx.ports[0], "GET", "/api/v1/futures/market/depth?symbol=BTCUSDT&limit=15", NULL,
+                       NULL, 3000, &h) != 0 ||
+        h.status != 200) {
+        tu_http_free(&h);
+        return false;
+    }
+    cJSON *j = cJSON_Parse(h.body);
+    tu_http_free(&h);
+    const cJSON *d = cJSON_GetObjectItem(j, "data");
+    bool ok = true;
+    pthread_mutex_lock(&r->mu);
+    const char *sides[] = {"bids", "asks"};
+    for (int s = 0; s < 2 && ok; s++) {
+        const cJSON *side = cJSON_GetObjectItem(d, sides[s]);
+        const struct xgw_level *mine = s ? r->asks : r->bids;
+        size_t n = s ? r->na : r->nb, k = 0;
+        ok = n == 15 && cJSON_GetArraySize(side) == 15;
+        const cJSON *l;
+        cJSON_ArrayForEach(l, side)
+        {
+            if (!ok || k >= n)
+                break;
+            const cJSON *pj = cJSON_GetArrayItem(l, 0), *qj = cJSON_GetArrayItem(l, 1);
+            xgw_dec p, q;
+            if (!cJSON_IsString(pj) || !cJSON_IsString(qj) || xgw_dec_parse_cstr(pj->valuestring, &p) ||
+                xgw_dec_parse_cstr(qj->valuestring, &q) || xgw_dec_cmp(p, mine[k].price) ||
+                xgw_dec_cmp(q, mine[k].qty))
+                ok = false;
+            k++;
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+    cJSON_Delete(j);
+    return ok;
+}
+
+static void test_subscribe_receive(void **state)
+{
+    struct fx *f = *state;
+    struct xgw_sub *s1 = sub(f, XGW_CH_TICKER, 0);
+    struct xgw_sub *s2 = sub(f, XGW_CH_TRADES, 0);
+    struct xgw_sub *s3 = sub(f, XGW_CH_BOOK, 15);
+    struct rec *r = &f->r;
+    long *all[] = {&r->tickers[0], &r->tickers[1], &r->trades[0], &r->trades[1], &r->books[0], &r->books[1]};
+    bool got = wait_counts(r, all, 6, 3, 15000);
+    if (!got)
+        fprintf(stderr, "tickers %ld %ld trades %ld %ld books %ld %ld bad %ld\n", r->tickers[0], r->tickers[1],
+                r->trades[0], r->trades[1], r->books[0], r->books[1], r->bad);
+    assert_true(got);
+    assert_int_equal(snap(r, &r->bad), 0);
+    struct xgw_sub_stats st;
+    assert_int_equal(xgw_sub_stats(s3, &st), 0);
+    assert_int_equal(st.state, XGW_SUB_LIVE);
+    /* one public socket, each of the six channels subscribed once */
+    assert_int_equal(mock_counter(f, "ws_connections"), 1);
+    assert_int_equal(mock_counter(f, "ws_subscribed_channels"), 6);
+    assert_int_equal(mock_counter(f, "ws_subscribe_dups"), 0);
+    bool same = false;
+    for (int i = 0; i < 300 && !same; i++) {
+        same = book_matches_mock(f);
+        if (!same)
+            usleep(3000);
+    }
+    assert_true(same);
+    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
+    assert_int_equal(atomic_load(&m->parse_errors), 0);
+    xgw_unsubscribe(s1);
+    xgw_unsubscribe(s2);
+    xgw_unsubscribe(s3);
+}
+
+static void test_drops(void **state)
+{
+    struct fx *f = *state;
+    struct xgw_sub *s1 = sub(f, XGW_CH_TICKER, 0);
+    struct xgw_sub *s2 = sub(f, XGW_CH_BOOK, 5);
+    struct rec *r = &f->r;
+    long *tk[] = {&r->tickers[0], &r->tickers[1], &r->books[0], &r->books[1]};
+    assert_true(wait_counts(r, tk, 4, 1, 15000));
+    const int drops = 3;
+    for (int d = 1; d <= drops; d++) {
+        sleep(1);
+        assert_int_equal(
+            tu_mockex_fault(&f->mx, "{\"kind\":\"ws_close\",\"exchange\":\"bitunix\",\"count\":1}"), 0);
+        long *g[] = {&r->gaps};
+        assert_true(wait_counts(r, g, 1, 2L * d, 10000));
+        long *ag[] = {&r->after_gap[0], &r->after_gap[1]};
+        assert_true(wait_counts(r, ag, 2, 1, 10000));
+    }
+    assert_int_equal(snap(r, &r->gaps), 2L * drops);
+    assert_int_equal(snap(r, &r->bad), 0);
+    long conns = mock_counter(f, "ws_connections");
+    assert_int_equal(conns, drops + 1);
+    /* four channels (2 channels x 2 symbols), each subscribed once per socket */
+    assert_int_equal(mock_counter(f, "ws_subscribed_channels"), 4 * conns);
+    assert_int_equal(mock_counter(f, "ws_subscribe_dups"), 0);
+    struct xgw_sub_stats st;
+    xgw_sub_stats(s1, &st);
+    assert_int_equal(st.gaps, drops);
+    xgw_unsubscribe(s1);
+    xgw_unsubscribe(s2);
+}
+
+static void test_stall_recycled(void **state)
+{
+    struct fx *f = *state; /* ws_stale_s = 2, backoff 100..1000 ms */
+    struct xgw_sub *s1 = sub(f, XGW_CH_TICKER, 0);
+    struct rec *r = &f->r;
+    long *tk[] = {&r->tickers[0], &r->tickers[1]};
+    assert_true(wait_counts(r, tk, 2, 1, 15000));
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(tu_mockex_fault(&f->mx, "{\"kind\":\"ws_stall\",\"exchange\":\"bitunix\",\"count\":1}"), 0);
+    long *g[] = {&r->gaps};
+    assert_true(wait_counts(r, g, 1, 1, 10000));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    assert_true(ms >= 1800);
+    assert_true(ms <= 2000 + 100 + 1000 + 1500);
+    long *ag[] = {&r->after_gap[0], &r->after_gap[1]};
+    assert_true(wait_counts(r, ag, 2, 1, 10000));
+    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
+    assert_int_equal(atomic_load(&m->stale_recycles), 1);
+    assert_int_equal(mock_counter(f, "ws_stalled"), 1);
+    assert_true(mock_counter(f, "ws_pings") >= 1);
+    assert_int_equal(mock_counter(f, "ws_subscribe_dups"), 0);
+    xgw_unsubscribe(s1);
+}
+
+static bool last_cid_is(struct rec *r, const char *cid)
+{
+    pthread_mutex_lock(&r->mu);
+    bool yes = !strcmp(r->last_client_id, cid);
+    pthread_mutex_unlock(&r->mu);
+    return yes;
+}
+
+/* The private socket logs in (signed), subscribes "order"; the order is
+ * placed through REST and its CREATE event carries the client id. */
+static void test_orders_stream(void **state)
+{
+    struct fx *f = *state;
+    struct xgw_sub *s = NULL;
+    struct xgw_error err;
+    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_ORDERS, NULL, 0, 0, on_ev, &f->r, &s, &err), 0);
+    for (int i = 0; i < 250 && mock_counter(f, "ws_subscribed_channels") < 1; i++)
+        usleep(20000);
+    assert_int_equal(mock_counter(f, "ws_logins"), 1);
+    assert_int_equal(mock_counter(f, "ws_login_failures"), 0);
+    usleep(200000); /* the ack */
+    struct xgw_call call;
+    memset(&call, 0, sizeof call);
+    snprintf(call.order.symbol, sizeof call.order.symbol, "BTCUSDT");
+    call.order.side = XGW_SIDE_BUY;
+    call.order.type = XGW_TYPE_LIMIT;
+    xgw_dec_parse_cstr("0.010", &call.order.qty);
+    xgw_dec_parse_cstr("40000.0", &call.order.price);
+    const char *cid = "xgwbxstream1";
+    snprintf(call.order.client_id, sizeof call.order.client_id, "%s", cid);
+    struct xgw_result *res = NULL;
+    int rc = xgw_call_sync(f->ex, XGW_OP_PLACE, &call, &res, &err);
+    if (rc)
+        fprintf(stderr, "place: %s\n", err.message);
+    assert_int_equal(rc, 0);
+    xgw_result_free(res);
+    for (int i = 0; i < 250 && !last_cid_is(&f->r, cid); i++)
+        usleep(20000);
+    assert_true(last_cid_is(&f->r, cid));
+    assert_int_equal(snap(&f->r, &f->r.bad), 0);
+    xgw_unsubscribe(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_subscribe_receive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stall_recycled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orders_stream, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

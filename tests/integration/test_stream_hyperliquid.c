@@ -1,0 +1,445 @@
+/*
+ * test_stream_hyperliquid.c — managed streams against the mock exchange's
+ * Hyperliquid WebSocket (/ws) on loopback, through the real hyperliquid.so
+ * plugin and the public API (xgw/stream.h).
+ *
+ * Hyperliquid takes ONE subscription per subscribe message, so the core
+ * must send one message per subscription (plugin ws_max_subs_per_msg = 1);
+ * the mock counts them (ws_subscribes) and refuses a duplicate with the
+ * exchange's "Already subscribed" error (ws_subscribe_dups).
+ *
+ * Covered: ticker (bbo) + trades + book (l2Book snapshots) for two coins
+ * with values checked, the book equal to POST /info l2Book at the same
+ * time; connection drops → every subscription comes back with a gap event
+ * and nothing is subscribed twice; a stall → recycled within ws_stale_s +
+ * backoff; without client pings the mock closes an idle socket, with them
+ * it stays open; the orders stream (orderUpdates for the account address)
+ * gets an update after a place through REST.
+ */
+#define _DEFAULT_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "stream.h"
+#include "tu_mockex.h"
+#include "tu_proc.h"
+#include "xgw/stream.h"
+#include "xgw/xgw.h"
+
+/* The mock's demo account key (tools/mockex/account.c), a public test vector. */
+static const char *const PKEY = "0x0123456789012345678901234567890123456789012345678901234567890123";
+
+struct rec {
+    pthread_mutex_t mu;
+    long tickers[2], trades[2], books[2], gaps, bad, orders;
+    long after_gap[2];
+    char last_client_id[80];
+    int64_t book_ts; /* BTC: time of the last delivered book */
+    struct xgw_level bids[20], asks[20];
+    size_t nb, na;
+};
+
+static int sym_ix(const char *s) { return !strcmp(s, "BTC") ? 0 : !strcmp(s, "ETH") ? 1 : -1; }
+
+static void on_ev(void *user, const struct xgw_event *ev)
+{
+    struct rec *r = user;
+    pthread_mutex_lock(&r->mu);
+    int i = ev->symbol ? sym_ix(ev->symbol) : -1;
+    switch (ev->type) {
+    case XGW_EV_TICKER:
+        if (i < 0 || xgw_dec_is_none(ev->ticker->bid) || xgw_dec_is_none(ev->ticker->ask) ||
+            xgw_dec_cmp(ev->ticker->bid, ev->ticker->ask) >= 0 || ev->recv_ts_ms <= 0)
+            r->bad++;
+        else
+            r->tickers[i]++, r->after_gap[i]++;
+        break;
+    case XGW_EV_TRADE:
+        if (i < 0 || xgw_dec_sign(ev->trade->price) <= 0 || xgw_dec_sign(ev->trade->qty) <= 0 ||
+            !ev->trade->trade_id[0] || ev->trade->side == XGW_SIDE_NONE)
+            r->bad++;
+        else
+            r->trades[i]++;
+        break;
+    case XGW_EV_BOOK: {
+        bool ok = i >= 0 && ev->n_bids > 0 && ev->n_asks > 0 && ev->n_bids <= 20 && ev->n_asks <= 20 &&
+                  xgw_dec_cmp(ev->bids[0].price, ev->asks[0].price) < 0;
+        for (size_t k = 1; ok && k < ev->n_bids; k++)
+            ok = xgw_dec_cmp(ev->bids[k - 1].price, ev->bids[k].price) > 0;
+        for (size_t k = 1; ok && k < ev->n_asks; k++)
+            ok = xgw_dec_cmp(ev->asks[k - 1].price, ev->asks[k].price) < 0;
+        if (!ok) {
+            r->bad++;
+            break;
+        }
+        r->books[i]++;
+        r->after_gap[i]++;
+        if (i == 0) {
+            r->book_ts = ev->seq;
+            r->nb = ev->n_bids;
+            r->na = ev->n_asks;
+            memcpy(r->bids, ev->bids, ev->n_bids * sizeof *ev->bids);
+            memcpy(r->asks, ev->asks, ev->n_asks * sizeof *ev->asks);
+        }
+        break;
+    }
+    case XGW_EV_GAP:
+        if (ev->gap_from_ms <= 0 || ev->gap_to_ms < ev->gap_from_ms || !ev->reason)
+            r->bad++;
+        r->gaps++;
+        r->after_gap[0] = r->after_gap[1] = 0;
+        break;
+    case XGW_EV_ORDER:
+        r->orders++;
+        snprintf(r->last_client_id, sizeof r->last_client_id, "%s", ev->order->client_id);
+        break;
+    case XGW_EV_STATE:
+    case XGW_EV_BALANCE:
+    case XGW_EV_POSITION:
+        break;
+    default:
+        r->bad++;
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+struct fx {
+    struct tu_mockex mx;
+    char dir[128];
+    struct xgw_gateway *gw;
+    struct xgw_exchange *ex;
+    struct rec r;
+};
+
+/* idle_ms: the mock's idle timeout ("0" = its default, 60 s); ping_ms: the
+ * ws_ping_interval_ms key ("-1" = the plugin's 30 s). */
+static int setup_with(void **state, const char *idle_ms, const char *ping_ms)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    pthread_mutex_init(&f->r.mu, NULL);
+    const char *args[] = {"--tick-ms", "100", "--ws-idle-ms", idle_ms, NULL};
+    if (tu_mockex_start(&f->mx, args) != 0) {
+        free(f);
+        return -1;
+    }
+    if (tu_mkdtemp(f->dir, sizeof f->dir) != 0)
+        return -1;
+    char ini[4096];
+    snprintf(ini, sizeof ini,
+             "[gateway]\nplugin_dir = %s\nlog_level = warn\n\n"
+             "[exchange.hl]\nplugin = hyperliquid\nnetwork = mainnet\nrest_endpoints = https://127.0.0.1:%d\n"
+             "ws_endpoints = wss://localhost:%d\nca_file = %s\nprivate_key = %s\n"
+             "ws_reconnect_initial_ms = 100\nws_reconnect_max_ms = 1000\nws_stale_s = 2\n"
+             "ws_ping_interval_ms = %s\nwarmup = false\n",
+             getenv("XGW_PLUGIN_DIR"), f->mx.ports[0], f->mx.ports[0], f->mx.cert, PKEY, ping_ms);
+    char *p = tu_write_file(f->dir, "s.ini", ini, (size_t)-1, 0600);
+    if (!p)
+        return -1;
+    struct xgw_error err;
+    f->gw = xgw_open(p, NULL, &err);
+    free(p);
+    if (!f->gw) {
+        fprintf(stderr, "xgw_open: %s\n", err.message);
+        tu_mockex_stop(&f->mx);
+        return -1;
+    }
+    f->ex = xgw_exchange_find(f->gw, "hl");
+    if (xgw_start(f->gw, &err) != 0) {
+        fprintf(stderr, "xgw_start: %s\n", err.message);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int setup(void **state) { return setup_with(state, "0", "-1"); }
+/* idle timeout 1.5 s; pings every 500 ms or none */
+static int setup_idle_pings(void **state) { return setup_with(state, "1500", "500"); }
+static int setup_idle_nopings(void **state) { return setup_with(state, "1500", "0"); }
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    xgw_close(f->gw);
+    tu_mockex_stop(&f->mx);
+    tu_rm_rf(f->dir);
+    pthread_mutex_destroy(&f->r.mu);
+    free(f);
+    return 0;
+}
+
+static long snap(struct rec *r, const long *v)
+{
+    pthread_mutex_lock(&r->mu);
+    long x = *v;
+    pthread_mutex_unlock(&r->mu);
+    return x;
+}
+
+static bool wait_counts(struct rec *r, long *const *v, size_t n, long min, int ms)
+{
+    for (int waited = 0; waited <= ms; waited += 20) {
+        bool ok = true;
+        for (size_t i = 0; i < n && ok; i++)
+            ok = snap(r, v[i]) >= min;
+        if (ok)
+            return true;
+        usleep(20000);
+    }
+    return false;
+}
+
+static struct xgw_sub *sub(struct fx *f, enum xgw_channel ch, uint32_t depth)
+{
+    const char *syms[] = {"BTC", "ETH"};
+    struct xgw_sub *s = NULL;
+    struct xgw_error err;
+    int rc = xgw_subscribe(f->ex, ch, syms, 2, depth, on_ev, &f->r, &s, &err);
+    if (rc != 0)
+        fprintf(stderr, "subscribe: %s\n", err.message);
+    assert_int_equal(rc, 0);
+    assert_non_null(s);
+    return s;
+}
+
+static long mock_counter(struct fx *f, const char *name)
+{
+    return (long)tu_mockex_state_num(&f->mx, "counters", "hyperliquid", name);
+}
+
+/* Compares the last delivered BTC book with POST /info l2Book (20 levels a
+ * side). REST stamps the current time, so the levels are what is compared;
+ * the mock steps every 100 ms and the caller retries until a REST answer
+ * falls between the same two steps as the last push. */
+static bool book_matches_mock(struct fx *f)
+{
+    struct rec *r = &f->r;
+    struct tu_http h;
+    if (tu_mockex_http(&f->mx, f->mx.ports[0], "POST", "/info", NULL, "{\"type\":\"l2Book\",\"coin\":\"BTC\"}",
+                       3000, &h) != 0 ||
+        h.status != 200) {
+        tu_http_free(&h);
+        return false;
+    }
+    cJSON *j = cJSON_Parse(h.body);
+    tu_http_free(&h);
+    const cJSON *t = cJSON_GetObjectItem(j, "time");
+    const cJSON *lv = cJSON_GetObjectItem(j, "levels");
+    bool ok = false;
+    pthread_mutex_lock(&r->mu);
+    if (cJSON_IsNumber(t) && (int64_t)t->valuedouble >= r->book_ts && cJSON_GetArraySize(lv) == 2) {
+        ok = true;
+        for (int s = 0; s < 2 && ok; s++) {
+            const cJSON *side = cJSON_GetArrayItem(lv, s);
+            const struct xgw_level *mine = s ? r->asks : r->bids;
+            size_t n = s ? r->na : r->nb;
+            ok = (size_t)cJSON_GetArraySize(side) == n;
+            size_t k = 0;
+            const cJSON *l;
+            cJSON_ArrayForEach(l, side)
+            {
+                if (!ok || k >= n)
+                    break;
+                xgw_dec p, q;
+                if (xgw_dec_parse_cstr(cJSON_GetObjectItem(l, "px")->valuestring, &p) ||
+                    xgw_dec_parse_cstr(cJSON_GetObjectItem(l, "sz")->valuestring, &q) ||
+                    xgw_dec_cmp(p, mine[k].price) || xgw_dec_cmp(q, mine[k].qty))
+                    ok = false;
+                k++;
+            }
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+    cJSON_Delete(j);
+    return ok;
+}
+
+static void test_subscribe_receive(void **state)
+{
+    struct fx *f = *state;
+    struct xgw_sub *s1 = sub(f, XGW_CH_TICKER, 0);
+    struct xgw_sub *s2 = sub(f, XGW_CH_TRADES, 0);
+    struct xgw_sub *s3 = sub(f, XGW_CH_BOOK, 20);
+    struct rec *r = &f->r;
+    long *all[] = {&r->tickers[0], &r->tickers[1], &r->trades[0], &r->trades[1], &r->books[0], &r->books[1]};
+    assert_true(wait_counts(r, all, 6, 3, 15000));
+    assert_int_equal(snap(r, &r->bad), 0);
+    struct xgw_sub_stats st;
+    assert_int_equal(xgw_sub_stats(s3, &st), 0);
+    assert_int_equal(st.state, XGW_SUB_LIVE);
+    /* one socket, one message per subscription, none twice */
+    assert_int_equal(mock_counter(f, "ws_connections"), 1);
+    assert_int_equal(mock_counter(f, "ws_subscribes"), 6);
+    assert_int_equal(mock_counter(f, "ws_subscribe_dups"), 0);
+    bool same = false;
+    for (int i = 0; i < 300 && !same; i++) {
+        same = book_matches_mock(f);
+        if (!same)
+            usleep(3000);
+    }
+    assert_true(same);
+    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
+    assert_int_equal(atomic_load(&m->parse_errors), 0);
+    xgw_unsubscribe(s1);
+    xgw_unsubscribe(s2);
+    xgw_unsubscribe(s3);
+}
+
+static void test_drops(void **state)
+{
+    struct fx *f = *state;
+    struct xgw_sub *s1 = sub(f, XGW_CH_TICKER, 0);
+    struct xgw_sub *s2 = sub(f, XGW_CH_BOOK, 5);
+    struct rec *r = &f->r;
+    long *tk[] = {&r->tickers[0], &r->tickers[1], &r->books[0], &r->books[1]};
+    assert_true(wait_counts(r, tk, 4, 1, 15000));
+    const int drops = 3;
+    for (int d = 1; d <= drops; d++) {
+        sleep(1);
+        assert_int_equal(
+            tu_mockex_fault(&f->mx, "{\"kind\":\"ws_close\",\"exchange\":\"hyperliquid\",\"count\":1}"), 0);
+        long *g[] = {&r->gaps};
+        assert_true(wait_counts(r, g, 1, 2L * d, 10000));
+        long *ag[] = {&r->after_gap[0], &r->after_gap[1]};
+        assert_true(wait_counts(r, ag, 2, 1, 10000));
+    }
+    assert_int_equal(snap(r, &r->gaps), 2L * drops);
+    assert_int_equal(snap(r, &r->bad), 0);
+    long conns = mock_counter(f, "ws_connections");
+    assert_int_equal(conns, drops + 1);
+    /* four subscriptions (2 channels x 2 coins), each sent once per socket */
+    assert_int_equal(mock_counter(f, "ws_subscribes"), 4 * conns);
+    assert_int_equal(mock_counter(f, "ws_subscribe_dups"), 0);
+    struct xgw_sub_stats st;
+    xgw_sub_stats(s1, &st);
+    assert_int_equal(st.gaps, drops);
+    xgw_unsubscribe(s1);
+    xgw_unsubscribe(s2);
+}
+
+static void test_stall_recycled(void **state)
+{
+    struct fx *f = *state; /* ws_stale_s = 2, backoff 100..1000 ms */
+    struct xgw_sub *s1 = sub(f, XGW_CH_TICKER, 0);
+    struct rec *r = &f->r;
+    long *tk[] = {&r->tickers[0], &r->tickers[1]};
+    assert_true(wait_counts(r, tk, 2, 1, 15000));
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(tu_mockex_fault(&f->mx, "{\"kind\":\"ws_stall\",\"exchange\":\"hyperliquid\",\"count\":1}"), 0);
+    long *g[] = {&r->gaps};
+    assert_true(wait_counts(r, g, 1, 1, 10000));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    assert_true(ms >= 1800);
+    assert_true(ms <= 2000 + 100 + 1000 + 1500);
+    long *ag[] = {&r->after_gap[0], &r->after_gap[1]};
+    assert_true(wait_counts(r, ag, 2, 1, 10000));
+    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
+    assert_int_equal(atomic_load(&m->stale_recycles), 1);
+    assert_int_equal(mock_counter(f, "ws_stalled"), 1);
+    assert_int_equal(mock_counter(f, "ws_subscribe_dups"), 0);
+    xgw_unsubscribe(s1);
+}
+
+/* Idle timeout 1.5 s, no client pings: the mock closes the socket (data
+ * keeps flowing to the client, but the client says nothing) and the core
+ * reconnects with a gap. */
+static void test_idle_closed_without_pings(void **state)
+{
+    struct fx *f = *state;
+    struct xgw_sub *s1 = sub(f, XGW_CH_BOOK, 5);
+    struct rec *r = &f->r;
+    long *g[] = {&r->gaps};
+    assert_true(wait_counts(r, g, 1, 2, 10000)); /* two coins: a gap each */
+    assert_true(mock_counter(f, "ws_idle_closed") >= 1);
+    assert_int_equal(mock_counter(f, "ws_pings"), 0);
+    assert_true(mock_counter(f, "ws_connections") >= 2);
+    xgw_unsubscribe(s1);
+}
+
+/* Same idle timeout, pings every 500 ms: the socket stays open. */
+static void test_pings_keep_open(void **state)
+{
+    struct fx *f = *state;
+    struct xgw_sub *s1 = sub(f, XGW_CH_BOOK, 5);
+    struct rec *r = &f->r;
+    long *bk[] = {&r->books[0], &r->books[1]};
+    assert_true(wait_counts(r, bk, 2, 1, 10000));
+    sleep(5); /* more than three idle timeouts */
+    assert_int_equal(mock_counter(f, "ws_idle_closed"), 0);
+    assert_int_equal(mock_counter(f, "ws_connections"), 1);
+    assert_true(mock_counter(f, "ws_pings") >= 5);
+    assert_int_equal(snap(r, &r->gaps), 0);
+    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
+    assert_int_equal(atomic_load(&m->reconnects), 0);
+    xgw_unsubscribe(s1);
+}
+
+static bool last_cid_is(struct rec *r, const char *cid)
+{
+    pthread_mutex_lock(&r->mu);
+    bool yes = !strcmp(r->last_client_id, cid);
+    pthread_mutex_unlock(&r->mu);
+    return yes;
+}
+
+/* orderUpdates for the account address; the order is placed through REST
+ * (POST /exchange, signed) and its update carries the cloid. */
+static void test_orders_stream(void **state)
+{
+    struct fx *f = *state;
+    struct xgw_sub *s = NULL;
+    struct xgw_error err;
+    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_ORDERS, NULL, 0, 0, on_ev, &f->r, &s, &err), 0);
+    for (int i = 0; i < 250 && mock_counter(f, "ws_subscribes") < 1; i++)
+        usleep(20000);
+    assert_int_equal(mock_counter(f, "ws_subscribes"), 1);
+    usleep(200000); /* the ack */
+    struct xgw_call call;
+    memset(&call, 0, sizeof call);
+    snprintf(call.order.symbol, sizeof call.order.symbol, "BTC");
+    call.order.side = XGW_SIDE_BUY;
+    call.order.type = XGW_TYPE_LIMIT;
+    xgw_dec_parse_cstr("0.01", &call.order.qty);
+    xgw_dec_parse_cstr("40000", &call.order.price);
+    const char *cid = "0x0000000000000000000000000000abcd";
+    snprintf(call.order.client_id, sizeof call.order.client_id, "%s", cid);
+    struct xgw_result *res = NULL;
+    int rc = xgw_call_sync(f->ex, XGW_OP_PLACE, &call, &res, &err);
+    if (rc)
+        fprintf(stderr, "place: %s\n", err.message);
+    assert_int_equal(rc, 0);
+    xgw_result_free(res);
+    for (int i = 0; i < 250 && !last_cid_is(&f->r, cid); i++)
+        usleep(20000);
+    assert_true(last_cid_is(&f->r, cid));
+    assert_true(mock_counter(f, "ws_order_updates") >= 1);
+    assert_int_equal(snap(&f->r, &f->r.bad), 0);
+    xgw_unsubscribe(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_subscribe_receive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stall_recycled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idle_closed_without_pings, setup_idle_nopings, teardown),
+        cmocka_unit_test_setup_teardown(test_pings_keep_open, setup_idle_pings, teardown),
+        cmocka_unit_test_setup_teardown(test_orders_stream, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
