@@ -106,6 +106,34 @@ struct xgw_sub_stats {
 };
 XGW_EXPORT int xgw_sub_stats(const struct xgw_sub *sub, struct xgw_sub_stats *out);
 
+/* ---- handing events to another thread ---- */
+
+/* A bounded queue between the loop thread and one consumer thread: pass
+ * xgw_evq_push as the xgw_subscribe callback and the queue as its user, and
+ * pop copies from the consumer thread. Pushing never blocks the loop: when
+ * the queue is full, a BOOK event replaces the queued book of the same
+ * instance and symbol (book events carry the whole top of the book, so a
+ * slow consumer sees fewer updates, never a book with a hole) and any other
+ * event is dropped; both are counted. One queue may serve several
+ * subscriptions. Free it after xgw_unsubscribe (or xgw_close). */
+struct xgw_evq;
+struct xgw_evq_stats {
+    uint64_t pushed, popped;
+    uint64_t dropped;   /* events lost because the queue was full (or out of memory) */
+    uint64_t coalesced; /* book events that replaced a queued book instead */
+    size_t depth, max;  /* queued now, capacity */
+};
+/* NULL when max_events is 0 or out of memory. Any thread. */
+XGW_EXPORT struct xgw_evq *xgw_evq_new(size_t max_events);
+XGW_EXPORT void xgw_evq_free(struct xgw_evq *q);
+/* An xgw_event_fn: user is the struct xgw_evq. Loop thread. */
+XGW_EXPORT void xgw_evq_push(void *user, const struct xgw_event *ev);
+/* The oldest event, waiting up to timeout_ms (0: do not wait, < 0: forever).
+ * Returns 1 with *out set (owned by the queue until the next pop or
+ * xgw_evq_free), 0 on timeout, -1 on bad arguments. One consumer thread. */
+XGW_EXPORT int xgw_evq_pop(struct xgw_evq *q, const struct xgw_event **out, int timeout_ms);
+XGW_EXPORT void xgw_evq_stats(struct xgw_evq *q, struct xgw_evq_stats *out);
+
 #ifdef __cplusplus
 }
 #endif

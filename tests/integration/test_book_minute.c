@@ -4,6 +4,7 @@
  * minute of fast updates: every level of the top 20 on both sides, at the
  * same update id, with no gap, no resync and no update id going back on
  * the way (issue 3). XGW_BOOK_MINUTE_S shortens or lengthens the minute.
+ * And the same book handed to a slow consumer thread through xgw_evq.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -140,9 +141,54 @@ static void test_book_after_a_minute(void **state)
     tu_stream_close(&g);
 }
 
+/* A consumer thread slower than the stream, through a 4-event queue: the
+ * loop never waits, books are coalesced rather than lost, and every book the
+ * consumer gets is whole (sorted, both sides) with update ids going up. */
+static void test_slow_consumer_queue(void **state)
+{
+    (void)state;
+    struct tu_stream_gw g;
+    const char *margs[] = {"--tick-ms", "20", NULL};
+    assert_int_equal(tu_stream_open_binance(&g, margs, NULL), 0);
+    struct xgw_evq *q = xgw_evq_new(4);
+    assert_non_null(q);
+    const char *syms[] = {"BTCUSDT"};
+    struct xgw_error err;
+    struct xgw_sub *s = NULL;
+    if (xgw_subscribe(g.ex, XGW_CH_BOOK, syms, 1, DEPTH, xgw_evq_push, q, &s, &err) != 0)
+        fail_msg("subscribe: %s", err.message);
+    int64_t last = 0;
+    int books = 0;
+    for (int i = 0; i < 40; i++) {
+        const struct xgw_event *ev = NULL;
+        if (xgw_evq_pop(q, &ev, 2000) != 1)
+            continue;
+        if (ev->type != XGW_EV_BOOK)
+            continue;
+        books++;
+        assert_true(ev->n_bids > 0 && ev->n_asks > 0);
+        assert_true(xgw_dec_cmp(ev->bids[0].price, ev->asks[0].price) < 0);
+        for (size_t k = 1; k < ev->n_bids; k++)
+            assert_true(xgw_dec_cmp(ev->bids[k - 1].price, ev->bids[k].price) > 0);
+        assert_true(ev->seq > last);
+        last = ev->seq;
+        usleep(100000); /* the slow strategy */
+    }
+    xgw_unsubscribe(s);
+    struct xgw_evq_stats st;
+    xgw_evq_stats(q, &st);
+    fprintf(stderr, "queue: %d books popped, %llu coalesced, %llu dropped\n", books,
+            (unsigned long long)st.coalesced, (unsigned long long)st.dropped);
+    assert_true(books >= 20);
+    assert_true(st.coalesced > 0);
+    tu_stream_close(&g);
+    xgw_evq_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_slow_consumer_queue),
         cmocka_unit_test(test_book_after_a_minute),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
