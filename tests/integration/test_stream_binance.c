@@ -29,89 +29,12 @@
 #include "stream.h"
 #include "tu_mockex.h"
 #include "tu_proc.h"
+#include "tu_streamrec.h"
 #include "xgw/stream.h"
 #include "xgw/xgw.h"
 
 static const char *const KEY = "dbefbc809e3e83c283a984c3a1459732ea7db1360ca80c5c2c8867408d28cc83";
 static const char *const SECRET = "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9";
-
-struct rec {
-    pthread_mutex_t mu;
-    long tickers[2], trades[2], books[2], gaps, states, bad, orders;
-    char last_client_id[80];
-    long after_gap[2]; /* data events since the last gap event */
-    int64_t last_seq;
-    struct xgw_level bids[20], asks[20];
-    size_t nb, na;
-    bool seq_went_back;
-};
-
-static int sym_ix(const char *s) { return !strcmp(s, "BTCUSDT") ? 0 : !strcmp(s, "ETHUSDT") ? 1 : -1; }
-
-static void on_ev(void *user, const struct xgw_event *ev)
-{
-    struct rec *r = user;
-    pthread_mutex_lock(&r->mu);
-    int i = ev->symbol ? sym_ix(ev->symbol) : -1;
-    switch (ev->type) {
-    case XGW_EV_TICKER:
-        if (i < 0 || xgw_dec_is_none(ev->ticker->bid) || xgw_dec_is_none(ev->ticker->ask) ||
-            xgw_dec_cmp(ev->ticker->bid, ev->ticker->ask) >= 0 || ev->recv_ts_ms <= 0)
-            r->bad++;
-        else
-            r->tickers[i]++, r->after_gap[i]++;
-        break;
-    case XGW_EV_TRADE:
-        if (i < 0 || xgw_dec_sign(ev->trade->price) <= 0 || xgw_dec_sign(ev->trade->qty) <= 0 ||
-            !ev->trade->trade_id[0])
-            r->bad++;
-        else
-            r->trades[i]++;
-        break;
-    case XGW_EV_BOOK: {
-        bool ok = i >= 0 && ev->n_bids > 0 && ev->n_asks > 0 && ev->n_bids <= 20 && ev->n_asks <= 20 &&
-                  xgw_dec_cmp(ev->bids[0].price, ev->asks[0].price) < 0;
-        for (size_t k = 1; ok && k < ev->n_bids; k++)
-            ok = xgw_dec_cmp(ev->bids[k - 1].price, ev->bids[k].price) > 0;
-        for (size_t k = 1; ok && k < ev->n_asks; k++)
-            ok = xgw_dec_cmp(ev->asks[k - 1].price, ev->asks[k].price) < 0;
-        if (!ok) {
-            r->bad++;
-            break;
-        }
-        r->books[i]++;
-        if (i == 0) {
-            if (ev->seq < r->last_seq)
-                r->seq_went_back = true;
-            r->last_seq = ev->seq;
-            r->nb = ev->n_bids;
-            r->na = ev->n_asks;
-            memcpy(r->bids, ev->bids, ev->n_bids * sizeof *ev->bids);
-            memcpy(r->asks, ev->asks, ev->n_asks * sizeof *ev->asks);
-        }
-        break;
-    }
-    case XGW_EV_GAP:
-        if (ev->gap_from_ms <= 0 || ev->gap_to_ms < ev->gap_from_ms || !ev->reason)
-            r->bad++;
-        r->gaps++;
-        r->after_gap[0] = r->after_gap[1] = 0;
-        break;
-    case XGW_EV_STATE:
-        r->states++;
-        break;
-    case XGW_EV_ORDER:
-        r->orders++;
-        snprintf(r->last_client_id, sizeof r->last_client_id, "%s", ev->order->client_id);
-        break;
-    case XGW_EV_BALANCE:
-    case XGW_EV_POSITION:
-        break;
-    default:
-        r->bad++;
-    }
-    pthread_mutex_unlock(&r->mu);
-}
 
 struct fx {
     struct tu_mockex mx;
@@ -119,13 +42,13 @@ struct fx {
     char cfg[512];
     struct xgw_gateway *gw;
     struct xgw_exchange *ex;
-    struct rec r;
+    struct tu_rec r;
 };
 
 static int setup_with(void **state, const char *stale_s, const char *lk_ttl_ms)
 {
     struct fx *f = calloc(1, sizeof *f);
-    pthread_mutex_init(&f->r.mu, NULL);
+    tu_rec_init(&f->r, true, false, false);
     const char *args[] = {"--tick-ms", "100", "--listenkey-ttl-ms", lk_ttl_ms, NULL};
     if (tu_mockex_start(&f->mx, args) != 0) {
         free(f);
@@ -173,35 +96,12 @@ static int teardown(void **state)
     return 0;
 }
 
-static long snap(struct rec *r, const long *v)
-{
-    pthread_mutex_lock(&r->mu);
-    long x = *v;
-    pthread_mutex_unlock(&r->mu);
-    return x;
-}
-
-/* Wait until every counter in v[0..n) reaches at least min (relative to
- * base when given), polling; false on timeout. */
-static bool wait_counts(struct rec *r, long *const *v, size_t n, long min, int ms)
-{
-    for (int waited = 0; waited <= ms; waited += 20) {
-        bool ok = true;
-        for (size_t i = 0; i < n && ok; i++)
-            ok = snap(r, v[i]) >= min;
-        if (ok)
-            return true;
-        usleep(20000);
-    }
-    return false;
-}
-
 static struct xgw_sub *sub(struct fx *f, enum xgw_channel ch, uint32_t depth)
 {
     const char *syms[] = {"BTCUSDT", "ETHUSDT"};
     struct xgw_sub *s = NULL;
     struct xgw_error err;
-    int rc = xgw_subscribe(f->ex, ch, syms, 2, depth, on_ev, &f->r, &s, &err);
+    int rc = xgw_subscribe(f->ex, ch, syms, 2, depth, tu_rec_on_event, &f->r, &s, &err);
     if (rc != 0)
         fprintf(stderr, "subscribe: %s\n", err.message);
     assert_int_equal(rc, 0);
@@ -220,10 +120,10 @@ static void test_subscribe_receive(void **state)
     struct xgw_sub *s1 = sub(f, XGW_CH_TICKER, 0);
     struct xgw_sub *s2 = sub(f, XGW_CH_TRADES, 0);
     struct xgw_sub *s3 = sub(f, XGW_CH_BOOK, 10);
-    struct rec *r = &f->r;
+    struct tu_rec *r = &f->r;
     long *all[] = {&r->tickers[0], &r->tickers[1], &r->trades[0], &r->trades[1], &r->books[0], &r->books[1]};
-    assert_true(wait_counts(r, all, 6, 3, 15000));
-    assert_int_equal(snap(r, &r->bad), 0);
+    assert_true(tu_rec_wait(r, all, 6, 3, 15000));
+    assert_int_equal(tu_rec_snap(r, &r->bad), 0);
     struct xgw_sub_stats st;
     assert_int_equal(xgw_sub_stats(s3, &st), 0);
     assert_int_equal(st.state, XGW_SUB_LIVE);
@@ -265,21 +165,21 @@ static void test_drops_every_2s(void **state)
     struct fx *f = *state;
     struct xgw_sub *s1 = sub(f, XGW_CH_TICKER, 0);
     struct xgw_sub *s2 = sub(f, XGW_CH_BOOK, 5);
-    struct rec *r = &f->r;
+    struct tu_rec *r = &f->r;
     long *tk[] = {&r->tickers[0], &r->tickers[1], &r->books[0], &r->books[1]};
-    assert_true(wait_counts(r, tk, 4, 1, 15000));
+    assert_true(tu_rec_wait(r, tk, 4, 1, 15000));
     const int drops = 5;
     for (int d = 1; d <= drops; d++) {
         sleep(2);
         assert_int_equal(tu_mockex_fault(&f->mx, "{\"kind\":\"ws_close\",\"exchange\":\"binance\",\"count\":1}"), 0);
         /* comes back: a gap event per subscription, then data again */
         long *g[] = {&r->gaps};
-        assert_true(wait_counts(r, g, 1, 2L * d, 10000));
+        assert_true(tu_rec_wait(r, g, 1, 2L * d, 10000));
         long *ag[] = {&r->after_gap[0], &r->after_gap[1]};
-        assert_true(wait_counts(r, ag, 2, 1, 10000));
+        assert_true(tu_rec_wait(r, ag, 2, 1, 10000));
     }
-    assert_int_equal(snap(r, &r->gaps), 2L * drops);
-    assert_int_equal(snap(r, &r->bad), 0);
+    assert_int_equal(tu_rec_snap(r, &r->gaps), 2L * drops);
+    assert_int_equal(tu_rec_snap(r, &r->bad), 0);
     long conns = mock_counter(f, "ws_connections");
     assert_int_equal(conns, drops + 1);
     /* nothing subscribed twice: one SUBSCRIBE per connection (both
@@ -299,21 +199,21 @@ static void test_stall_recycled(void **state)
 {
     struct fx *f = *state; /* ws_stale_s = 2, backoff 100..1000 ms */
     struct xgw_sub *s1 = sub(f, XGW_CH_TICKER, 0);
-    struct rec *r = &f->r;
+    struct tu_rec *r = &f->r;
     long *tk[] = {&r->tickers[0], &r->tickers[1]};
-    assert_true(wait_counts(r, tk, 2, 1, 15000));
+    assert_true(tu_rec_wait(r, tk, 2, 1, 15000));
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     assert_int_equal(tu_mockex_fault(&f->mx, "{\"kind\":\"ws_stall\",\"exchange\":\"binance\",\"count\":1}"), 0);
     long *g[] = {&r->gaps};
-    assert_true(wait_counts(r, g, 1, 1, 10000));
+    assert_true(tu_rec_wait(r, g, 1, 1, 10000));
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     /* stale after 2 s (+ one 100 ms tick), backoff <= 1 s, handshake */
     assert_true(ms >= 1800);
     assert_true(ms <= 2000 + 100 + 1000 + 1500);
     long *ag[] = {&r->after_gap[0], &r->after_gap[1]};
-    assert_true(wait_counts(r, ag, 2, 1, 10000));
+    assert_true(tu_rec_wait(r, ag, 2, 1, 10000));
     const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
     assert_int_equal(atomic_load(&m->stale_recycles), 1);
     assert_int_equal(mock_counter(f, "ws_stalled"), 1);
@@ -322,7 +222,7 @@ static void test_stall_recycled(void **state)
 
 static bool book_matches_mock(struct fx *f, int64_t *seq_out)
 {
-    struct rec *r = &f->r;
+    struct tu_rec *r = &f->r;
     struct tu_http h;
     if (tu_mockex_http(&f->mx, f->mx.ports[0], "GET", "/fapi/v1/depth?symbol=BTCUSDT&limit=5", NULL, NULL, 3000,
                        &h) != 0 ||
@@ -367,9 +267,9 @@ static void test_seq_gap_resync(void **state)
 {
     struct fx *f = *state;
     struct xgw_sub *s = sub(f, XGW_CH_BOOK, 20);
-    struct rec *r = &f->r;
+    struct tu_rec *r = &f->r;
     long *bk[] = {&r->books[0], &r->books[1]};
-    assert_true(wait_counts(r, bk, 2, 3, 15000));
+    assert_true(tu_rec_wait(r, bk, 2, 3, 15000));
     const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
     assert_int_equal(atomic_load(&m->ch[XGW_CH_BOOK].gaps), 0);
     assert_int_equal(tu_mockex_fault(&f->mx, "{\"kind\":\"ws_gap\",\"exchange\":\"binance\",\"count\":1}"), 0);
@@ -377,9 +277,9 @@ static void test_seq_gap_resync(void **state)
         usleep(50000);
     assert_int_equal(atomic_load(&m->ch[XGW_CH_BOOK].gaps), 1);
     assert_int_equal(mock_counter(f, "ws_gaps"), 1);
-    long before = snap(r, &r->books[0]);
+    long before = tu_rec_snap(r, &r->books[0]);
     long *b0[] = {&r->books[0]};
-    assert_true(wait_counts(r, b0, 1, before + 5, 15000));
+    assert_true(tu_rec_wait(r, b0, 1, before + 5, 15000));
     struct xgw_sub_stats st;
     xgw_sub_stats(s, &st);
     assert_true(st.resyncs >= 1);
@@ -395,7 +295,7 @@ static void test_seq_gap_resync(void **state)
     }
     assert_true(same);
     assert_false(r->seq_went_back);
-    assert_int_equal(snap(r, &r->bad), 0);
+    assert_int_equal(tu_rec_snap(r, &r->bad), 0);
     xgw_unsubscribe(s);
 }
 
@@ -418,7 +318,7 @@ static void place(struct fx *f, const char *cid)
     xgw_result_free(res);
 }
 
-static bool last_cid_is(struct rec *r, const char *cid)
+static bool last_cid_is(struct tu_rec *r, const char *cid)
 {
     pthread_mutex_lock(&r->mu);
     bool yes = !strcmp(r->last_client_id, cid);
@@ -433,8 +333,8 @@ static void test_orders_stream(void **state)
     struct fx *f = *state;
     struct xgw_sub *s = NULL;
     struct xgw_error err;
-    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_ORDERS, NULL, 0, 0, on_ev, &f->r, &s, &err), 0);
-    struct rec *r = &f->r;
+    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_ORDERS, NULL, 0, 0, tu_rec_on_event, &f->r, &s, &err), 0);
+    struct tu_rec *r = &f->r;
     for (int i = 0; i < 250; i++) { /* live = connected with a key */
         struct xgw_sub_stats st;
         xgw_sub_stats(s, &st);
@@ -454,7 +354,7 @@ static void test_orders_stream(void **state)
         usleep(20000);
     assert_true(last_cid_is(r, "xgwstream2"));
     assert_int_equal(mock_counter(f, "ws_bad_listenkey"), 0);
-    assert_int_equal(snap(r, &r->bad), 0);
+    assert_int_equal(tu_rec_snap(r, &r->bad), 0);
     xgw_unsubscribe(s);
 }
 
@@ -464,14 +364,14 @@ static void test_bad_args(void **state)
     struct xgw_sub *s = NULL;
     struct xgw_error err;
     const char *syms[] = {"BTCUSDT"};
-    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_TICKER, syms, 0, 0, on_ev, &f->r, &s, &err),
+    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_TICKER, syms, 0, 0, tu_rec_on_event, &f->r, &s, &err),
                      XGW_ERR_INVALID_REQUEST);
-    assert_int_equal(xgw_subscribe(f->ex, (enum xgw_channel)99, syms, 1, 0, on_ev, &f->r, &s, &err),
+    assert_int_equal(xgw_subscribe(f->ex, (enum xgw_channel)99, syms, 1, 0, tu_rec_on_event, &f->r, &s, &err),
                      XGW_ERR_INVALID_REQUEST);
-    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_ORDERS, syms, 1, 0, on_ev, &f->r, &s, &err),
+    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_ORDERS, syms, 1, 0, tu_rec_on_event, &f->r, &s, &err),
                      XGW_ERR_INVALID_REQUEST);
     const char *empty[] = {""};
-    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_TICKER, empty, 1, 0, on_ev, &f->r, &s, &err),
+    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_TICKER, empty, 1, 0, tu_rec_on_event, &f->r, &s, &err),
                      XGW_ERR_INVALID_REQUEST);
     assert_null(s);
 }

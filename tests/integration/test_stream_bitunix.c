@@ -30,6 +30,7 @@
 #include "stream.h"
 #include "tu_mockex.h"
 #include "tu_proc.h"
+#include "tu_streamrec.h"
 #include "xgw/stream.h"
 #include "xgw/xgw.h"
 
@@ -37,92 +38,18 @@
 static const char *const KEY = "test-api-key";
 static const char *const SECRET = "test-secret";
 
-struct rec {
-    pthread_mutex_t mu;
-    long tickers[2], trades[2], books[2], gaps, bad, orders;
-    long after_gap[2];
-    char last_client_id[80];
-    int64_t book_ts; /* BTCUSDT: time of the last delivered book */
-    struct xgw_level bids[20], asks[20];
-    size_t nb, na;
-};
-
-static int sym_ix(const char *s) { return !strcmp(s, "BTCUSDT") ? 0 : !strcmp(s, "ETHUSDT") ? 1 : -1; }
-
-static void on_ev(void *user, const struct xgw_event *ev)
-{
-    struct rec *r = user;
-    pthread_mutex_lock(&r->mu);
-    int i = ev->symbol ? sym_ix(ev->symbol) : -1;
-    switch (ev->type) {
-    case XGW_EV_TICKER:
-        if (i < 0 || xgw_dec_is_none(ev->ticker->bid) || xgw_dec_is_none(ev->ticker->ask) ||
-            xgw_dec_cmp(ev->ticker->bid, ev->ticker->ask) >= 0 || ev->recv_ts_ms <= 0)
-            r->bad++;
-        else
-            r->tickers[i]++, r->after_gap[i]++;
-        break;
-    case XGW_EV_TRADE:
-        if (i < 0 || xgw_dec_sign(ev->trade->price) <= 0 || xgw_dec_sign(ev->trade->qty) <= 0 ||
-            ev->trade->side == XGW_SIDE_NONE || ev->ts_ms <= 0) /* Bitunix trades carry no id */
-            r->bad++;
-        else
-            r->trades[i]++;
-        break;
-    case XGW_EV_BOOK: {
-        bool ok = i >= 0 && ev->n_bids > 0 && ev->n_asks > 0 && ev->n_bids <= 20 && ev->n_asks <= 20 &&
-                  xgw_dec_cmp(ev->bids[0].price, ev->asks[0].price) < 0;
-        for (size_t k = 1; ok && k < ev->n_bids; k++)
-            ok = xgw_dec_cmp(ev->bids[k - 1].price, ev->bids[k].price) > 0;
-        for (size_t k = 1; ok && k < ev->n_asks; k++)
-            ok = xgw_dec_cmp(ev->asks[k - 1].price, ev->asks[k].price) < 0;
-        if (!ok) {
-            r->bad++;
-            break;
-        }
-        r->books[i]++;
-        r->after_gap[i]++;
-        if (i == 0) {
-            r->book_ts = ev->seq;
-            r->nb = ev->n_bids;
-            r->na = ev->n_asks;
-            memcpy(r->bids, ev->bids, ev->n_bids * sizeof *ev->bids);
-            memcpy(r->asks, ev->asks, ev->n_asks * sizeof *ev->asks);
-        }
-        break;
-    }
-    case XGW_EV_GAP:
-        if (ev->gap_from_ms <= 0 || ev->gap_to_ms < ev->gap_from_ms || !ev->reason)
-            r->bad++;
-        r->gaps++;
-        r->after_gap[0] = r->after_gap[1] = 0;
-        break;
-    case XGW_EV_ORDER:
-        r->orders++;
-        snprintf(r->last_client_id, sizeof r->last_client_id, "%s", ev->order->client_id);
-        break;
-    case XGW_EV_STATE:
-    case XGW_EV_BALANCE:
-    case XGW_EV_POSITION:
-        break;
-    default:
-        r->bad++;
-    }
-    pthread_mutex_unlock(&r->mu);
-}
-
 struct fx {
     struct tu_mockex mx;
     char dir[128];
     struct xgw_gateway *gw;
     struct xgw_exchange *ex;
-    struct rec r;
+    struct tu_rec r;
 };
 
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
-    pthread_mutex_init(&f->r.mu, NULL);
+    tu_rec_init(&f->r, false, true, true);
     const char *args[] = {"--tick-ms", "100", NULL};
     if (tu_mockex_start(&f->mx, args) != 0) {
         free(f);
@@ -171,33 +98,12 @@ static int teardown(void **state)
     return 0;
 }
 
-static long snap(struct rec *r, const long *v)
-{
-    pthread_mutex_lock(&r->mu);
-    long x = *v;
-    pthread_mutex_unlock(&r->mu);
-    return x;
-}
-
-static bool wait_counts(struct rec *r, long *const *v, size_t n, long min, int ms)
-{
-    for (int waited = 0; waited <= ms; waited += 20) {
-        bool ok = true;
-        for (size_t i = 0; i < n && ok; i++)
-            ok = snap(r, v[i]) >= min;
-        if (ok)
-            return true;
-        usleep(20000);
-    }
-    return false;
-}
-
 static struct xgw_sub *sub(struct fx *f, enum xgw_channel ch, uint32_t depth)
 {
     const char *syms[] = {"BTCUSDT", "ETHUSDT"};
     struct xgw_sub *s = NULL;
     struct xgw_error err;
-    int rc = xgw_subscribe(f->ex, ch, syms, 2, depth, on_ev, &f->r, &s, &err);
+    int rc = xgw_subscribe(f->ex, ch, syms, 2, depth, tu_rec_on_event, &f->r, &s, &err);
     if (rc != 0)
         fprintf(stderr, "subscribe: %s\n", err.message);
     assert_int_equal(rc, 0);
@@ -215,7 +121,7 @@ static long mock_counter(struct fx *f, const char *name)
  * REST answer falls between the same two steps as the last push. */
 static bool book_matches_mock(struct fx *f)
 {
-    struct rec *r = &f->r;
+    struct tu_rec *r = &f->r;
     struct tu_http h;
     if (tu_mockex_http(&f->mx, f->mx.ports[0], "GET", "/api/v1/futures/market/depth?symbol=BTCUSDT&limit=15", NULL,
                        NULL, 3000, &h) != 0 ||
@@ -259,14 +165,14 @@ static void test_subscribe_receive(void **state)
     struct xgw_sub *s1 = sub(f, XGW_CH_TICKER, 0);
     struct xgw_sub *s2 = sub(f, XGW_CH_TRADES, 0);
     struct xgw_sub *s3 = sub(f, XGW_CH_BOOK, 15);
-    struct rec *r = &f->r;
+    struct tu_rec *r = &f->r;
     long *all[] = {&r->tickers[0], &r->tickers[1], &r->trades[0], &r->trades[1], &r->books[0], &r->books[1]};
-    bool got = wait_counts(r, all, 6, 3, 15000);
+    bool got = tu_rec_wait(r, all, 6, 3, 15000);
     if (!got)
         fprintf(stderr, "tickers %ld %ld trades %ld %ld books %ld %ld bad %ld\n", r->tickers[0], r->tickers[1],
                 r->trades[0], r->trades[1], r->books[0], r->books[1], r->bad);
     assert_true(got);
-    assert_int_equal(snap(r, &r->bad), 0);
+    assert_int_equal(tu_rec_snap(r, &r->bad), 0);
     struct xgw_sub_stats st;
     assert_int_equal(xgw_sub_stats(s3, &st), 0);
     assert_int_equal(st.state, XGW_SUB_LIVE);
@@ -293,21 +199,21 @@ static void test_drops(void **state)
     struct fx *f = *state;
     struct xgw_sub *s1 = sub(f, XGW_CH_TICKER, 0);
     struct xgw_sub *s2 = sub(f, XGW_CH_BOOK, 5);
-    struct rec *r = &f->r;
+    struct tu_rec *r = &f->r;
     long *tk[] = {&r->tickers[0], &r->tickers[1], &r->books[0], &r->books[1]};
-    assert_true(wait_counts(r, tk, 4, 1, 15000));
+    assert_true(tu_rec_wait(r, tk, 4, 1, 15000));
     const int drops = 3;
     for (int d = 1; d <= drops; d++) {
         sleep(1);
         assert_int_equal(
             tu_mockex_fault(&f->mx, "{\"kind\":\"ws_close\",\"exchange\":\"bitunix\",\"count\":1}"), 0);
         long *g[] = {&r->gaps};
-        assert_true(wait_counts(r, g, 1, 2L * d, 10000));
+        assert_true(tu_rec_wait(r, g, 1, 2L * d, 10000));
         long *ag[] = {&r->after_gap[0], &r->after_gap[1]};
-        assert_true(wait_counts(r, ag, 2, 1, 10000));
+        assert_true(tu_rec_wait(r, ag, 2, 1, 10000));
     }
-    assert_int_equal(snap(r, &r->gaps), 2L * drops);
-    assert_int_equal(snap(r, &r->bad), 0);
+    assert_int_equal(tu_rec_snap(r, &r->gaps), 2L * drops);
+    assert_int_equal(tu_rec_snap(r, &r->bad), 0);
     long conns = mock_counter(f, "ws_connections");
     assert_int_equal(conns, drops + 1);
     /* four channels (2 channels x 2 symbols), each subscribed once per socket */
@@ -324,20 +230,20 @@ static void test_stall_recycled(void **state)
 {
     struct fx *f = *state; /* ws_stale_s = 2, backoff 100..1000 ms */
     struct xgw_sub *s1 = sub(f, XGW_CH_TICKER, 0);
-    struct rec *r = &f->r;
+    struct tu_rec *r = &f->r;
     long *tk[] = {&r->tickers[0], &r->tickers[1]};
-    assert_true(wait_counts(r, tk, 2, 1, 15000));
+    assert_true(tu_rec_wait(r, tk, 2, 1, 15000));
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     assert_int_equal(tu_mockex_fault(&f->mx, "{\"kind\":\"ws_stall\",\"exchange\":\"bitunix\",\"count\":1}"), 0);
     long *g[] = {&r->gaps};
-    assert_true(wait_counts(r, g, 1, 1, 10000));
+    assert_true(tu_rec_wait(r, g, 1, 1, 10000));
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     assert_true(ms >= 1800);
     assert_true(ms <= 2000 + 100 + 1000 + 1500);
     long *ag[] = {&r->after_gap[0], &r->after_gap[1]};
-    assert_true(wait_counts(r, ag, 2, 1, 10000));
+    assert_true(tu_rec_wait(r, ag, 2, 1, 10000));
     const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
     assert_int_equal(atomic_load(&m->stale_recycles), 1);
     assert_int_equal(mock_counter(f, "ws_stalled"), 1);
@@ -346,7 +252,7 @@ static void test_stall_recycled(void **state)
     xgw_unsubscribe(s1);
 }
 
-static bool last_cid_is(struct rec *r, const char *cid)
+static bool last_cid_is(struct tu_rec *r, const char *cid)
 {
     pthread_mutex_lock(&r->mu);
     bool yes = !strcmp(r->last_client_id, cid);
@@ -361,7 +267,7 @@ static void test_orders_stream(void **state)
     struct fx *f = *state;
     struct xgw_sub *s = NULL;
     struct xgw_error err;
-    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_ORDERS, NULL, 0, 0, on_ev, &f->r, &s, &err), 0);
+    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_ORDERS, NULL, 0, 0, tu_rec_on_event, &f->r, &s, &err), 0);
     for (int i = 0; i < 250 && mock_counter(f, "ws_subscribed_channels") < 1; i++)
         usleep(20000);
     assert_int_equal(mock_counter(f, "ws_logins"), 1);
@@ -385,7 +291,7 @@ static void test_orders_stream(void **state)
     for (int i = 0; i < 250 && !last_cid_is(&f->r, cid); i++)
         usleep(20000);
     assert_true(last_cid_is(&f->r, cid));
-    assert_int_equal(snap(&f->r, &f->r.bad), 0);
+    assert_int_equal(tu_rec_snap(&f->r, &f->r.bad), 0);
     xgw_unsubscribe(s);
 }
 

@@ -35,92 +35,19 @@
 #include "stream.h"
 #include "tu_mockex.h"
 #include "tu_proc.h"
+#include "tu_streamrec.h"
 #include "xgw/stream.h"
 #include "xgw/xgw.h"
 
 /* The mock's demo account key (tools/mockex/account.c), a public test vector. */
 static const char *const PKEY = "0x0123456789012345678901234567890123456789012345678901234567890123";
 
-struct rec {
-    pthread_mutex_t mu;
-    long tickers[2], trades[2], books[2], gaps, bad, orders;
-    long after_gap[2];
-    char last_client_id[80];
-    int64_t book_ts; /* BTC: time of the last delivered book */
-    struct xgw_level bids[20], asks[20];
-    size_t nb, na;
-};
-
-static int sym_ix(const char *s) { return !strcmp(s, "BTC") ? 0 : !strcmp(s, "ETH") ? 1 : -1; }
-
-static void on_ev(void *user, const struct xgw_event *ev)
-{
-    struct rec *r = user;
-    pthread_mutex_lock(&r->mu);
-    int i = ev->symbol ? sym_ix(ev->symbol) : -1;
-    switch (ev->type) {
-    case XGW_EV_TICKER:
-        if (i < 0 || xgw_dec_is_none(ev->ticker->bid) || xgw_dec_is_none(ev->ticker->ask) ||
-            xgw_dec_cmp(ev->ticker->bid, ev->ticker->ask) >= 0 || ev->recv_ts_ms <= 0)
-            r->bad++;
-        else
-            r->tickers[i]++, r->after_gap[i]++;
-        break;
-    case XGW_EV_TRADE:
-        if (i < 0 || xgw_dec_sign(ev->trade->price) <= 0 || xgw_dec_sign(ev->trade->qty) <= 0 ||
-            !ev->trade->trade_id[0] || ev->trade->side == XGW_SIDE_NONE)
-            r->bad++;
-        else
-            r->trades[i]++;
-        break;
-    case XGW_EV_BOOK: {
-        bool ok = i >= 0 && ev->n_bids > 0 && ev->n_asks > 0 && ev->n_bids <= 20 && ev->n_asks <= 20 &&
-                  xgw_dec_cmp(ev->bids[0].price, ev->asks[0].price) < 0;
-        for (size_t k = 1; ok && k < ev->n_bids; k++)
-            ok = xgw_dec_cmp(ev->bids[k - 1].price, ev->bids[k].price) > 0;
-        for (size_t k = 1; ok && k < ev->n_asks; k++)
-            ok = xgw_dec_cmp(ev->asks[k - 1].price, ev->asks[k].price) < 0;
-        if (!ok) {
-            r->bad++;
-            break;
-        }
-        r->books[i]++;
-        r->after_gap[i]++;
-        if (i == 0) {
-            r->book_ts = ev->seq;
-            r->nb = ev->n_bids;
-            r->na = ev->n_asks;
-            memcpy(r->bids, ev->bids, ev->n_bids * sizeof *ev->bids);
-            memcpy(r->asks, ev->asks, ev->n_asks * sizeof *ev->asks);
-        }
-        break;
-    }
-    case XGW_EV_GAP:
-        if (ev->gap_from_ms <= 0 || ev->gap_to_ms < ev->gap_from_ms || !ev->reason)
-            r->bad++;
-        r->gaps++;
-        r->after_gap[0] = r->after_gap[1] = 0;
-        break;
-    case XGW_EV_ORDER:
-        r->orders++;
-        snprintf(r->last_client_id, sizeof r->last_client_id, "%s", ev->order->client_id);
-        break;
-    case XGW_EV_STATE:
-    case XGW_EV_BALANCE:
-    case XGW_EV_POSITION:
-        break;
-    default:
-        r->bad++;
-    }
-    pthread_mutex_unlock(&r->mu);
-}
-
 struct fx {
     struct tu_mockex mx;
     char dir[128];
     struct xgw_gateway *gw;
     struct xgw_exchange *ex;
-    struct rec r;
+    struct tu_rec r;
 };
 
 /* idle_ms: the mock's idle timeout ("0" = its default, 60 s); ping_ms: the
@@ -128,7 +55,7 @@ struct fx {
 static int setup_with(void **state, const char *idle_ms, const char *ping_ms)
 {
     struct fx *f = calloc(1, sizeof *f);
-    pthread_mutex_init(&f->r.mu, NULL);
+    tu_rec_init(&f->r, true, true, true);
     const char *args[] = {"--tick-ms", "100", "--ws-idle-ms", idle_ms, NULL};
     if (tu_mockex_start(&f->mx, args) != 0) {
         free(f);
@@ -180,33 +107,12 @@ static int teardown(void **state)
     return 0;
 }
 
-static long snap(struct rec *r, const long *v)
-{
-    pthread_mutex_lock(&r->mu);
-    long x = *v;
-    pthread_mutex_unlock(&r->mu);
-    return x;
-}
-
-static bool wait_counts(struct rec *r, long *const *v, size_t n, long min, int ms)
-{
-    for (int waited = 0; waited <= ms; waited += 20) {
-        bool ok = true;
-        for (size_t i = 0; i < n && ok; i++)
-            ok = snap(r, v[i]) >= min;
-        if (ok)
-            return true;
-        usleep(20000);
-    }
-    return false;
-}
-
 static struct xgw_sub *sub(struct fx *f, enum xgw_channel ch, uint32_t depth)
 {
     const char *syms[] = {"BTC", "ETH"};
     struct xgw_sub *s = NULL;
     struct xgw_error err;
-    int rc = xgw_subscribe(f->ex, ch, syms, 2, depth, on_ev, &f->r, &s, &err);
+    int rc = xgw_subscribe(f->ex, ch, syms, 2, depth, tu_rec_on_event, &f->r, &s, &err);
     if (rc != 0)
         fprintf(stderr, "subscribe: %s\n", err.message);
     assert_int_equal(rc, 0);
@@ -225,7 +131,7 @@ static long mock_counter(struct fx *f, const char *name)
  * falls between the same two steps as the last push. */
 static bool book_matches_mock(struct fx *f)
 {
-    struct rec *r = &f->r;
+    struct tu_rec *r = &f->r;
     struct tu_http h;
     if (tu_mockex_http(&f->mx, f->mx.ports[0], "POST", "/info", NULL, "{\"type\":\"l2Book\",\"coin\":\"BTC\"}",
                        3000, &h) != 0 ||
@@ -239,7 +145,7 @@ static bool book_matches_mock(struct fx *f)
     const cJSON *lv = cJSON_GetObjectItem(j, "levels");
     bool ok = false;
     pthread_mutex_lock(&r->mu);
-    if (cJSON_IsNumber(t) && (int64_t)t->valuedouble >= r->book_ts && cJSON_GetArraySize(lv) == 2) {
+    if (cJSON_IsNumber(t) && (int64_t)t->valuedouble >= r->last_seq && cJSON_GetArraySize(lv) == 2) {
         ok = true;
         for (int s = 0; s < 2 && ok; s++) {
             const cJSON *side = cJSON_GetArrayItem(lv, s);
@@ -272,10 +178,10 @@ static void test_subscribe_receive(void **state)
     struct xgw_sub *s1 = sub(f, XGW_CH_TICKER, 0);
     struct xgw_sub *s2 = sub(f, XGW_CH_TRADES, 0);
     struct xgw_sub *s3 = sub(f, XGW_CH_BOOK, 20);
-    struct rec *r = &f->r;
+    struct tu_rec *r = &f->r;
     long *all[] = {&r->tickers[0], &r->tickers[1], &r->trades[0], &r->trades[1], &r->books[0], &r->books[1]};
-    assert_true(wait_counts(r, all, 6, 3, 15000));
-    assert_int_equal(snap(r, &r->bad), 0);
+    assert_true(tu_rec_wait(r, all, 6, 3, 15000));
+    assert_int_equal(tu_rec_snap(r, &r->bad), 0);
     struct xgw_sub_stats st;
     assert_int_equal(xgw_sub_stats(s3, &st), 0);
     assert_int_equal(st.state, XGW_SUB_LIVE);
@@ -302,21 +208,21 @@ static void test_drops(void **state)
     struct fx *f = *state;
     struct xgw_sub *s1 = sub(f, XGW_CH_TICKER, 0);
     struct xgw_sub *s2 = sub(f, XGW_CH_BOOK, 5);
-    struct rec *r = &f->r;
+    struct tu_rec *r = &f->r;
     long *tk[] = {&r->tickers[0], &r->tickers[1], &r->books[0], &r->books[1]};
-    assert_true(wait_counts(r, tk, 4, 1, 15000));
+    assert_true(tu_rec_wait(r, tk, 4, 1, 15000));
     const int drops = 3;
     for (int d = 1; d <= drops; d++) {
         sleep(1);
         assert_int_equal(
             tu_mockex_fault(&f->mx, "{\"kind\":\"ws_close\",\"exchange\":\"hyperliquid\",\"count\":1}"), 0);
         long *g[] = {&r->gaps};
-        assert_true(wait_counts(r, g, 1, 2L * d, 10000));
+        assert_true(tu_rec_wait(r, g, 1, 2L * d, 10000));
         long *ag[] = {&r->after_gap[0], &r->after_gap[1]};
-        assert_true(wait_counts(r, ag, 2, 1, 10000));
+        assert_true(tu_rec_wait(r, ag, 2, 1, 10000));
     }
-    assert_int_equal(snap(r, &r->gaps), 2L * drops);
-    assert_int_equal(snap(r, &r->bad), 0);
+    assert_int_equal(tu_rec_snap(r, &r->gaps), 2L * drops);
+    assert_int_equal(tu_rec_snap(r, &r->bad), 0);
     long conns = mock_counter(f, "ws_connections");
     assert_int_equal(conns, drops + 1);
     /* four subscriptions (2 channels x 2 coins), each sent once per socket */
@@ -333,20 +239,20 @@ static void test_stall_recycled(void **state)
 {
     struct fx *f = *state; /* ws_stale_s = 2, backoff 100..1000 ms */
     struct xgw_sub *s1 = sub(f, XGW_CH_TICKER, 0);
-    struct rec *r = &f->r;
+    struct tu_rec *r = &f->r;
     long *tk[] = {&r->tickers[0], &r->tickers[1]};
-    assert_true(wait_counts(r, tk, 2, 1, 15000));
+    assert_true(tu_rec_wait(r, tk, 2, 1, 15000));
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     assert_int_equal(tu_mockex_fault(&f->mx, "{\"kind\":\"ws_stall\",\"exchange\":\"hyperliquid\",\"count\":1}"), 0);
     long *g[] = {&r->gaps};
-    assert_true(wait_counts(r, g, 1, 1, 10000));
+    assert_true(tu_rec_wait(r, g, 1, 1, 10000));
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     assert_true(ms >= 1800);
     assert_true(ms <= 2000 + 100 + 1000 + 1500);
     long *ag[] = {&r->after_gap[0], &r->after_gap[1]};
-    assert_true(wait_counts(r, ag, 2, 1, 10000));
+    assert_true(tu_rec_wait(r, ag, 2, 1, 10000));
     const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
     assert_int_equal(atomic_load(&m->stale_recycles), 1);
     assert_int_equal(mock_counter(f, "ws_stalled"), 1);
@@ -361,9 +267,9 @@ static void test_idle_closed_without_pings(void **state)
 {
     struct fx *f = *state;
     struct xgw_sub *s1 = sub(f, XGW_CH_BOOK, 5);
-    struct rec *r = &f->r;
+    struct tu_rec *r = &f->r;
     long *g[] = {&r->gaps};
-    assert_true(wait_counts(r, g, 1, 2, 10000)); /* two coins: a gap each */
+    assert_true(tu_rec_wait(r, g, 1, 2, 10000)); /* two coins: a gap each */
     assert_true(mock_counter(f, "ws_idle_closed") >= 1);
     assert_int_equal(mock_counter(f, "ws_pings"), 0);
     assert_true(mock_counter(f, "ws_connections") >= 2);
@@ -375,20 +281,20 @@ static void test_pings_keep_open(void **state)
 {
     struct fx *f = *state;
     struct xgw_sub *s1 = sub(f, XGW_CH_BOOK, 5);
-    struct rec *r = &f->r;
+    struct tu_rec *r = &f->r;
     long *bk[] = {&r->books[0], &r->books[1]};
-    assert_true(wait_counts(r, bk, 2, 1, 10000));
+    assert_true(tu_rec_wait(r, bk, 2, 1, 10000));
     sleep(5); /* more than three idle timeouts */
     assert_int_equal(mock_counter(f, "ws_idle_closed"), 0);
     assert_int_equal(mock_counter(f, "ws_connections"), 1);
     assert_true(mock_counter(f, "ws_pings") >= 5);
-    assert_int_equal(snap(r, &r->gaps), 0);
+    assert_int_equal(tu_rec_snap(r, &r->gaps), 0);
     const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
     assert_int_equal(atomic_load(&m->reconnects), 0);
     xgw_unsubscribe(s1);
 }
 
-static bool last_cid_is(struct rec *r, const char *cid)
+static bool last_cid_is(struct tu_rec *r, const char *cid)
 {
     pthread_mutex_lock(&r->mu);
     bool yes = !strcmp(r->last_client_id, cid);
@@ -403,7 +309,7 @@ static void test_orders_stream(void **state)
     struct fx *f = *state;
     struct xgw_sub *s = NULL;
     struct xgw_error err;
-    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_ORDERS, NULL, 0, 0, on_ev, &f->r, &s, &err), 0);
+    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_ORDERS, NULL, 0, 0, tu_rec_on_event, &f->r, &s, &err), 0);
     for (int i = 0; i < 250 && mock_counter(f, "ws_subscribes") < 1; i++)
         usleep(20000);
     assert_int_equal(mock_counter(f, "ws_subscribes"), 1);
@@ -427,7 +333,7 @@ static void test_orders_stream(void **state)
         usleep(20000);
     assert_true(last_cid_is(&f->r, cid));
     assert_true(mock_counter(f, "ws_order_updates") >= 1);
-    assert_int_equal(snap(&f->r, &f->r.bad), 0);
+    assert_int_equal(tu_rec_snap(&f->r, &f->r.bad), 0);
     xgw_unsubscribe(s);
 }
 
