@@ -316,26 +316,10 @@ static uint64_t ld(const atomic_uint_fast64_t *v)
     return atomic_load_explicit(v, memory_order_relaxed);
 }
 
-/* Quantile of a stream latency histogram (same buckets and rule as
- * xgw__metrics_quantile_us), microseconds. */
+/* Quantile of a stream latency histogram, microseconds. */
 static int64_t stream_quantile_us(const struct xgw__stream_ch_metrics *m, double q)
 {
-    uint64_t count = 0, b[XGW__LAT_BUCKETS];
-    for (size_t i = 0; i < XGW__LAT_BUCKETS; i++)
-        count += b[i] = ld(&m->lat_bucket[i]);
-    if (count == 0)
-        return 0;
-    uint64_t rank = (uint64_t)(q * (double)count + 0.999999);
-    if (rank < 1)
-        rank = 1;
-    int64_t max = (int64_t)ld(&m->lat_max_us);
-    uint64_t cum = 0;
-    for (size_t i = 0; i < XGW__LAT_BUCKETS - 1; i++) {
-        cum += b[i];
-        if (cum >= rank)
-            return xgw__lat_bounds_us[i] < max ? xgw__lat_bounds_us[i] : max;
-    }
-    return max;
+    return xgw__lat_quantile_us(m->lat_bucket, &m->lat_max_us, q);
 }
 
 static const char *const ch_names[] = {"", "ticker", "trades", "book", "orders"};

@@ -50,15 +50,20 @@ static uint64_t ld(const atomic_uint_fast64_t *c) { return atomic_load_explicit(
 
 int64_t xgw__metrics_quantile_us(const struct xgw__op_metrics *m, double q)
 {
+    return xgw__lat_quantile_us(m->lat_bucket, &m->lat_max_us, q);
+}
+
+int64_t xgw__lat_quantile_us(const atomic_uint_fast64_t *bucket, const atomic_uint_fast64_t *max_us, double q)
+{
     uint64_t count = 0, b[XGW__LAT_BUCKETS];
     for (size_t i = 0; i < XGW__LAT_BUCKETS; i++)
-        count += b[i] = ld(&m->lat_bucket[i]);
+        count += b[i] = ld(&bucket[i]);
     if (count == 0)
         return 0;
     uint64_t rank = (uint64_t)(q * (double)count + 0.999999);
     if (rank < 1)
         rank = 1;
-    int64_t max = (int64_t)ld(&m->lat_max_us);
+    int64_t max = (int64_t)ld(max_us);
     uint64_t cum = 0;
     for (size_t i = 0; i < XGW__LAT_BUCKETS - 1; i++) {
         cum += b[i];

@@ -104,5 +104,8 @@ int xgw__metrics_render(const struct xgw__gw_metrics *g, const struct xgw__metri
 /* Quantile q (0..1) of one op's latency in microseconds, from the buckets
  * (the bucket's upper bound, clamped to the exact max); 0 when empty. */
 int64_t xgw__metrics_quantile_us(const struct xgw__op_metrics *m, double q);
+/* The same for any histogram with these buckets (bucket: XGW__LAT_BUCKETS
+ * cells, not cumulative; max_us: the exact maximum). Stream latency uses it. */
+int64_t xgw__lat_quantile_us(const atomic_uint_fast64_t *bucket, const atomic_uint_fast64_t *max_us, double q);
 
 #endif
