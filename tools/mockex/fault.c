@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,10 +44,18 @@ void mx__faults_free(struct mx_faults *f) { free(f); }
 
 void mx__faults_clear(struct mx_faults *f) { f->n = 0; }
 
+/* A number member as an integer. JSON numbers are doubles: one outside what
+ * int64_t holds (1e40, -1e36) is clamped rather than converted (that is
+ * undefined behaviour; found by fuzz_mockex), so the range checks below
+ * refuse it; NaN cannot come from JSON but is treated as absent. */
 static int64_t num(const cJSON *o, const char *k, int64_t dflt)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
+    if (!cJSON_IsNumber(v) || isnan(v->valuedouble))
+        return dflt;
+    const double lim = 9.0e15; /* inside int64_t and exact in a double */
+    double d = v->valuedouble;
+    return d > lim ? (int64_t)lim : d < -lim ? -(int64_t)lim : (int64_t)d;
 }
 
 int mx__faults_add_json(struct mx_faults *f, const char *json, size_t len, char *err, size_t ecap)
@@ -88,7 +97,7 @@ int mx__faults_add_json(struct mx_faults *f, const char *json, size_t len, char 
         goto out;
     }
     const cJSON *count = cJSON_GetObjectItemCaseSensitive(o, "count");
-    x->remaining = cJSON_IsNumber(count) ? (int64_t)count->valuedouble : (x->ratio > 0 ? -1 : 1);
+    x->remaining = cJSON_IsNumber(count) ? num(o, "count", 1) : (x->ratio > 0 ? -1 : 1);
     const cJSON *pr = cJSON_GetObjectItemCaseSensitive(o, "params");
     if (!pr)
         pr = o; /* params may also sit at the top level */
