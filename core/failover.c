@@ -38,7 +38,7 @@ void xgw__failover_free(struct xgw__failover *fo)
 int xgw__failover_choose(struct xgw__failover *fo, uint64_t tried, int prev, int64_t now_ms,
                          struct xgw__fo_choice *out)
 {
-    *out = (struct xgw__fo_choice){.index = -1, .admit = XGW__BRK_DENY};
+    *out = (struct xgw__fo_choice){.index = -1, .admit = XGW__BRK_DENY, .failover_from = -1};
     /* pass 0: untried & not unhealthy; 1: untried; 2: tried & not unhealthy; 3: any */
     for (int pass = 0; pass < 4 && out->index < 0; pass++) {
         bool want_tried = pass >= 2;
@@ -69,8 +69,10 @@ int xgw__failover_choose(struct xgw__failover *fo, uint64_t tried, int prev, int
     }
     out->admit = xgw__breaker_admit(&fo->ep[out->index].breaker, now_ms);
     size_t from = prev >= 0 && (size_t)prev < fo->n ? (size_t)prev : 0;
-    if (from != (size_t)out->index)
+    if (from != (size_t)out->index) {
         fo->pairs[from * fo->n + (size_t)out->index]++;
+        out->failover_from = (int)from;
+    }
     return out->index;
 }
 

@@ -63,6 +63,7 @@ struct xgw__fo_choice {
     int index;                 /* chosen endpoint, -1 = none admits */
     enum xgw__brk_admit admit; /* PASS or PROBE: pass back to record/cancel */
     int64_t retry_in_ms;       /* index -1: shortest time until a breaker admits */
+    int failover_from;         /* >= 0: this choice is a failover away from that endpoint (counted) */
 };
 
 /* Choose the endpoint for one attempt. tried: bit i set = endpoint i already

@@ -520,12 +520,12 @@ static void attempt(struct xgw__call *c)
             return;
         }
         c->admit = ch.admit;
-        int expected = c->prev >= 0 ? c->prev : 0;
-        if (c->ep != expected) {
-            xgw__metric_add(&ex->metrics.failovers[(size_t)expected * ex->n_eps + (size_t)c->ep], 1);
+        if (ch.failover_from >= 0) {
+            size_t from = (size_t)ch.failover_from;
+            xgw__metric_add(&ex->metrics.failovers[from * ex->n_eps + (size_t)c->ep], 1);
             xgw__log(ex->cfg->name, XGW_LOG_INFO, "failover", "%s: %s goes to %s instead of %s",
                      xgw_op_name(c->cur_op), c->prev >= 0 ? "retry" : "request", ex->eps[c->ep].url,
-                     ex->eps[expected].url);
+                     ex->eps[from].url);
         }
     }
 

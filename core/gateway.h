@@ -32,7 +32,7 @@
 #include "xgw/xgw.h"
 
 /* Rate-limit buckets a plugin may declare (costs live in each call). */
-#define XGW__MAX_BUCKETS 16
+#define XGW__MAX_BUCKETS XGW__METRIC_BUCKETS
 
 struct xgw__call;
 /* Internal completion (warm-up pings, the market load before a PLACE). */

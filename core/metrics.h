@@ -47,7 +47,7 @@ struct xgw__ep_metrics {
     atomic_int_fast64_t health_latency_us; /* of the last successful check, 0 none */
 };
 
-#define XGW__METRIC_BUCKETS 16 /* = XGW__MAX_BUCKETS */
+#define XGW__METRIC_BUCKETS 16 /* rate-limit buckets a plugin may declare (gateway.h XGW__MAX_BUCKETS) */
 
 struct xgw__inst_metrics {
     atomic_int_fast64_t inflight; /* accepted by xgw_call, callback not yet run */
