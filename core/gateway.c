@@ -348,8 +348,12 @@ static void pipeline_start(struct xgw__call *c)
         if (cached == 2 && !ex->markets_loading) {
             /* Rules change rarely (tick sizes, new listings); refresh them
              * in the background and keep using the cached ones meanwhile. */
+            /* Set before the call: a refusal (rate limiter, breakers)
+             * completes it at once, and its completion clears the flag. */
             struct xgw_call none = {0};
-            ex->markets_loading = xgw__call_internal(ex, XGW_OP_MARKETS, &none, on_markets_refreshed, NULL) == XGW_OK;
+            ex->markets_loading = true;
+            if (xgw__call_internal(ex, XGW_OP_MARKETS, &none, on_markets_refreshed, NULL) != XGW_OK)
+                ex->markets_loading = false;
         }
         if (!cached && !c->markets_failed) {
             c->next = ex->markets_waiters;
