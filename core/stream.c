@@ -57,6 +57,10 @@ struct topic {
     bool dedupe;
     int64_t last_data; /* mono ms of the last record routed here; 0 none */
     struct xgw_level *top;  /* 2 * depth scratch for events */
+    /* tickers made of several exchange streams (ws_ticker_parts > 1): every
+     * part points at its symbol's part 0, which holds the merged ticker */
+    struct topic *lead;
+    struct xgw_ticker *merged;
 };
 
 struct xgw_sub {
@@ -336,7 +340,7 @@ static int conn_send(struct conn *c, const char *data, size_t len)
 
 static bool same_key(const struct topic *a, const struct topic *b)
 {
-    return a->ws.channel == b->ws.channel && !strcmp(a->ws.symbol, b->ws.symbol);
+    return a->ws.channel == b->ws.channel && a->ws.part == b->ws.part && !strcmp(a->ws.symbol, b->ws.symbol);
 }
 
 /* Another topic on c already carries t's exchange-side stream. */
@@ -638,6 +642,21 @@ static bool trade_is_new(struct topic *t, const char *id)
     return true;
 }
 
+/* A partial ticker (one of several exchange streams) folded into the last
+ * known one: fields it leaves NONE keep their value. */
+static const struct xgw_ticker *ticker_merge(struct xgw_ticker *into, const struct xgw_ticker *x)
+{
+    xgw_dec *dst[] = {&into->bid, &into->bid_qty, &into->ask, &into->ask_qty, &into->last};
+    const xgw_dec src[] = {x->bid, x->bid_qty, x->ask, x->ask_qty, x->last};
+    for (size_t i = 0; i < sizeof src / sizeof src[0]; i++)
+        if (!xgw_dec_is_none(src[i]))
+            *dst[i] = src[i];
+    memcpy(into->symbol, x->symbol, sizeof into->symbol);
+    if (x->ts_ms)
+        into->ts_ms = x->ts_ms;
+    return into;
+}
+
 static void dispatch(struct conn *c, struct xgw_sink *s, int64_t recv_wall)
 {
     struct mgr *m = c->m;
@@ -652,11 +671,15 @@ static void dispatch(struct conn *c, struct xgw_sink *s, int64_t recv_wall)
         data = true;
         for (struct topic *t = find_topic(c, XGW_CH_TICKER, x->symbol, NULL); t;
              t = find_topic(c, XGW_CH_TICKER, x->symbol, t)) {
+            /* The parts of one subscription share a connection when the
+             * exchange has no routes: its part 0 delivers the frame once. */
+            if (t->lead != t && t->lead->conn == c)
+                continue;
             count_msg(m, t);
             struct xgw_event ev;
             ev_init(m, t->sub, &ev, XGW_EV_TICKER, x->symbol, recv_wall);
             ev.ts_ms = x->ts_ms;
-            ev.ticker = x;
+            ev.ticker = t->lead->merged ? ticker_merge(t->lead->merged, x) : x;
             deliver(t->sub, &ev);
         }
     }
@@ -1293,6 +1316,8 @@ static void topic_release(struct topic *t)
     t->book = NULL;
     free(t->top);
     t->top = NULL;
+    free(t->merged);
+    t->merged = NULL;
 }
 
 static void sub_free(struct xgw_sub *s)
@@ -1427,8 +1452,14 @@ int xgw_subscribe(struct xgw_exchange *ex, enum xgw_channel channel, const char 
         return xgw__set_errorf(err, XGW_ERR_INVALID_REQUEST, 0, "too many symbols");
     if (ex->gw->no_network)
         return xgw__set_errorf(err, XGW_ERR_INVALID_REQUEST, 0, "the gateway was opened without network");
+    const struct xgw_plugin *pl = ex->plugin;
+    uint32_t parts = 1;
+    if (channel == XGW_CH_TICKER &&
+        pl->struct_size >= offsetof(struct xgw_plugin, ws_ticker_parts) + sizeof pl->ws_ticker_parts &&
+        pl->ws_ticker_parts > 1)
+        parts = pl->ws_ticker_parts < 4 ? pl->ws_ticker_parts : 4;
     struct xgw_sub *s = calloc(1, sizeof *s);
-    size_t nt = channel == XGW_CH_ORDERS ? 1 : n;
+    size_t nt = channel == XGW_CH_ORDERS ? 1 : n * parts;
     if (!s || !(s->topics = calloc(nt, sizeof *s->topics))) {
         free(s);
         return xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
@@ -1446,13 +1477,24 @@ int xgw_subscribe(struct xgw_exchange *ex, enum xgw_channel channel, const char 
         t->sub = s;
         t->ws.channel = channel;
         t->ws.depth = s->depth;
+        t->ws.part = (uint32_t)(i % parts);
+        t->lead = t - t->ws.part;
         if (channel != XGW_CH_ORDERS) {
-            size_t len = symbols[i] ? strlen(symbols[i]) : 0;
+            const char *sym = symbols[i / parts];
+            size_t len = sym ? strlen(sym) : 0;
             if (len == 0 || len >= sizeof t->ws.symbol) {
                 sub_free(s);
-                return xgw__set_errorf(err, XGW_ERR_INVALID_REQUEST, 0, "bad symbol #%zu", i + 1);
+                return xgw__set_errorf(err, XGW_ERR_INVALID_REQUEST, 0, "bad symbol #%zu", i / parts + 1);
             }
-            memcpy(t->ws.symbol, symbols[i], len + 1);
+            memcpy(t->ws.symbol, sym, len + 1);
+        }
+        if (parts > 1 && t->ws.part == 0) {
+            if (!(t->merged = calloc(1, sizeof *t->merged))) {
+                sub_free(s);
+                return xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
+            }
+            t->merged->bid = t->merged->bid_qty = t->merged->ask = t->merged->ask_qty = t->merged->last =
+                xgw_dec_none();
         }
     }
     struct xgw__loop *loop = &ex->gw->loop;

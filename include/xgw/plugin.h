@@ -1,6 +1,6 @@
 /*
  * xgw/plugin.h — the whole contract between the xgw core and an exchange
- * plugin. ABI version 1.
+ * plugin. ABI version 2 (2: struct xgw_ws_sub gained `part`).
  *
  * A plugin is a shared object <name>.so that exports exactly one symbol,
  *
@@ -39,7 +39,7 @@
 extern "C" {
 #endif
 
-#define XGW_PLUGIN_ABI_VERSION 1u
+#define XGW_PLUGIN_ABI_VERSION 2u
 #define XGW_PLUGIN_ENTRY "xgw_plugin_entry"
 
 struct xgw_inst_ctx; /* the core's side of one exchange instance (opaque) */
@@ -318,6 +318,15 @@ struct xgw_plugin {
     /* Subscriptions one ws_sub_msg call may carry (0 = no limit beyond the
      * core's own chunking). Hyperliquid takes exactly one per message. */
     uint32_t ws_max_subs_per_msg;
+
+    /* Exchange streams one neutral TICKER subscription is made of (0 or 1 =
+     * one). Binance sends best bid/ask (@bookTicker, on /public) and the
+     * last price (@ticker, on /market) on separate streams: with 2, the core
+     * subscribes each symbol twice, with xgw_ws_sub.part 0 and 1 (ws_route
+     * and ws_sub_msg pick the stream by it), and merges the partial tickers
+     * it receives per symbol: fields a frame leaves NONE keep their last
+     * value, and every frame delivers the merged ticker. At most 4. */
+    uint32_t ws_ticker_parts;
 };
 
 typedef const struct xgw_plugin *(*xgw_plugin_entry_fn)(void);

@@ -305,6 +305,9 @@ struct xgw_ws_sub {
     enum xgw_channel channel;
     char symbol[XGW_SYMBOL_MAX]; /* "" for account channels */
     uint32_t depth;              /* BOOK: levels wanted, 0 = default */
+    /* Which of the exchange streams a neutral subscription is made of
+     * (0 .. parts-1, see xgw_plugin.ws_ticker_parts); 0 when it is one. */
+    uint32_t part;
 };
 
 /* ------------------------------------------------------------------------ */

@@ -173,6 +173,7 @@ const struct xgw_plugin bn_plugin = {
     .ws_parse = bn_ws_parse,
     .ws_route = bn_ws_route,
     .steps = bn_steps,
+    .ws_ticker_parts = 2, /* @bookTicker + @ticker (ws.c) */
 };
 
 XGW_EXPORT const struct xgw_plugin *xgw_plugin_entry(void);

@@ -49,8 +49,10 @@ int bn_ws_route(void *self, const struct xgw_ws_sub *sub, struct xgw_buf *out, s
     if (!bn->ws_routed)
         return XGW_OK;
     switch (sub->channel) {
-    case XGW_CH_TICKER: /* @bookTicker */
-    case XGW_CH_BOOK:   /* @depth@100ms */
+    case XGW_CH_TICKER: /* part 0 @bookTicker on /public, part 1 @ticker on /market */
+        route = sub->part == 0 ? "/public" : "/market";
+        break;
+    case XGW_CH_BOOK: /* @depth@100ms */
         route = "/public";
         break;
     case XGW_CH_TRADES: /* @aggTrade */
@@ -65,11 +67,16 @@ int bn_ws_route(void *self, const struct xgw_ws_sub *sub, struct xgw_buf *out, s
 }
 
 /* "<lowercase symbol>@<suffix>" as a JSON string. Stream names use
- * lowercase symbols (§1.2); non-ASCII bytes (Chinese symbols) pass as is. */
+ * lowercase symbols (§1.2); non-ASCII bytes (Chinese symbols) pass as is.
+ * A ticker is two streams (ws_ticker_parts): best bid/ask come real-time
+ * from @bookTicker, which has no last price; the last price from the 24 h
+ * @ticker (every 2 s). @aggTrade would be fresher, but it is the trades
+ * channel's stream: sharing it would let a ticker's unsubscribe end a trades
+ * subscription's stream, and for trade-by-trade prices there is that channel. */
 static int append_stream_name(struct bn *bn, struct xgw_buf *out, const struct xgw_ws_sub *s)
 {
     char name[XGW_SYMBOL_MAX + 32];
-    const char *suffix = s->channel == XGW_CH_TICKER   ? "@bookTicker"
+    const char *suffix = s->channel == XGW_CH_TICKER   ? (s->part == 0 ? "@bookTicker" : "@ticker")
                          : s->channel == XGW_CH_TRADES ? "@aggTrade"
                                                         : "@depth@100ms";
     size_t n = 0;

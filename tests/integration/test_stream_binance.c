@@ -45,7 +45,7 @@ struct fx {
     struct tu_rec r;
 };
 
-static int setup_with(void **state, const char *stale_s, const char *lk_ttl_ms)
+static int setup_with(void **state, const char *stale_s, const char *lk_ttl_ms, bool routed)
 {
     struct fx *f = calloc(1, sizeof *f);
     tu_rec_init(&f->r, true, false, false);
@@ -61,9 +61,10 @@ static int setup_with(void **state, const char *stale_s, const char *lk_ttl_ms)
              "[gateway]\nplugin_dir = %s\nlog_level = warn\n\n"
              "[exchange.bn]\nplugin = binance\nrest_endpoints = https://127.0.0.1:%d\n"
              "ws_endpoints = wss://localhost:%d\nca_file = %s\napi_key = %s\napi_secret = %s\n"
-             "ws_routed = false\nws_reconnect_initial_ms = 100\nws_reconnect_max_ms = 1000\n"
+             "ws_routed = %s\nws_reconnect_initial_ms = 100\nws_reconnect_max_ms = 1000\n"
              "ws_stale_s = %s\nwarmup = false\n",
-             getenv("XGW_PLUGIN_DIR"), f->mx.ports[0], f->mx.ports[0], f->mx.cert, KEY, SECRET, stale_s);
+             getenv("XGW_PLUGIN_DIR"), f->mx.ports[0], f->mx.ports[0], f->mx.cert, KEY, SECRET,
+             routed ? "true" : "false", stale_s);
     char *p = tu_write_file(f->dir, "s.ini", ini, (size_t)-1, 0600);
     if (!p)
         return -1;
@@ -83,7 +84,8 @@ static int setup_with(void **state, const char *stale_s, const char *lk_ttl_ms)
     return 0;
 }
 
-static int setup(void **state) { return setup_with(state, "2", "3600000"); }
+static int setup(void **state) { return setup_with(state, "2", "3600000", false); }
+static int setup_routed(void **state) { return setup_with(state, "2", "3600000", true); }
 
 static int teardown(void **state)
 {
@@ -159,6 +161,77 @@ static void test_subscribe_receive(void **state)
     xgw_unsubscribe(s2);
     xgw_unsubscribe(s3);
 }
+
+/* Tickers as a bot sees them: the merged BTCUSDT ticker of two exchange
+ * streams (@bookTicker: bid/ask, @ticker: last). */
+struct tk_rec {
+    pthread_mutex_t mu;
+    long events, full; /* full: bid, ask and last all present */
+    struct xgw_ticker last;
+};
+
+static void tk_on_event(void *user, const struct xgw_event *ev)
+{
+    struct tk_rec *r = user;
+    if (ev->type != XGW_EV_TICKER || strcmp(ev->symbol, "BTCUSDT") != 0)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->events++;
+    const struct xgw_ticker *t = ev->ticker;
+    if (!xgw_dec_is_none(t->bid) && !xgw_dec_is_none(t->ask) && !xgw_dec_is_none(t->last) &&
+        !xgw_dec_is_none(t->bid_qty))
+        r->full++;
+    r->last = *t;
+    pthread_mutex_unlock(&r->mu);
+}
+
+static long tk_full(struct tk_rec *r)
+{
+    pthread_mutex_lock(&r->mu);
+    long n = r->full;
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+/* A ticker subscription is two exchange streams: with routes (the real
+ * exchange since 2026) one connection on /public and one on /market, and
+ * every event carries best bid/ask and the last price; without routes both
+ * go in one SUBSCRIBE on one connection and each frame is delivered once. */
+static void check_ticker_parts(struct fx *f, long want_conns)
+{
+    struct tk_rec r = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    const char *syms[] = {"BTCUSDT"};
+    struct xgw_sub *s = NULL;
+    struct xgw_error err;
+    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_TICKER, syms, 1, 0, tk_on_event, &r, &s, &err), 0);
+    for (int i = 0; i < 150 && tk_full(&r) < 3; i++)
+        usleep(100 * 1000);
+    assert_true(tk_full(&r) >= 3);
+    assert_int_equal(mock_counter(f, "ws_connections"), want_conns);
+    assert_int_equal(mock_counter(f, "subscribe_messages"), want_conns);
+    struct xgw_sub_stats st;
+    assert_int_equal(xgw_sub_stats(s, &st), 0);
+    assert_int_equal(st.state, XGW_SUB_LIVE);
+    xgw_unsubscribe(s);
+    /* Each frame delivered once: never more ticker events than frames (a
+     * frame handed to both parts on a shared connection would double them). */
+    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
+    pthread_mutex_lock(&r.mu);
+    assert_true(r.events > 0 && (uint64_t)r.events <= (uint64_t)atomic_load(&m->frames));
+    assert_true(xgw_dec_cmp(r.last.bid, r.last.ask) < 0);
+    /* the last trade within 1 % of the touch (the mock trades at its best prices) */
+    xgw_dec lo, hi, k99, k101;
+    assert_int_equal(xgw_dec_parse_cstr("0.99", &k99), 0);
+    assert_int_equal(xgw_dec_parse_cstr("1.01", &k101), 0);
+    assert_int_equal(xgw_dec_mul(r.last.bid, k99, &lo), 0);
+    assert_int_equal(xgw_dec_mul(r.last.ask, k101, &hi), 0);
+    assert_true(xgw_dec_cmp(r.last.last, lo) > 0 && xgw_dec_cmp(r.last.last, hi) < 0);
+    pthread_mutex_unlock(&r.mu);
+    pthread_mutex_destroy(&r.mu);
+}
+
+static void test_ticker_parts_routed(void **state) { check_ticker_parts(*state, 2); }
+static void test_ticker_parts_unrouted(void **state) { check_ticker_parts(*state, 1); }
 
 static void test_drops_every_2s(void **state)
 {
@@ -381,6 +454,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_subscribe_receive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_args, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ticker_parts_routed, setup_routed, teardown),
+        cmocka_unit_test_setup_teardown(test_ticker_parts_unrouted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drops_every_2s, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stall_recycled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seq_gap_resync, setup, teardown),

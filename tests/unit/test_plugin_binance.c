@@ -970,7 +970,7 @@ static void test_ws_messages(void **state)
     b.data[0] = '\0';
     assert_int_equal(bn_plugin.ws_sub_msg(f->bn, true, subs + 3, 1, 8, &b, &err), XGW_OK);
     assert_int_equal(b.len, 0); /* orders need no message */
-    struct xgw_ws_sub bad = {XGW_CH_TICKER, "", 0};
+    struct xgw_ws_sub bad = {XGW_CH_TICKER, "", 0, 0};
     assert_int_equal(bn_plugin.ws_sub_msg(f->bn, true, &bad, 1, 9, &b, &err), XGW_ERR_INVALID_REQUEST);
 
     b.len = 0;
@@ -990,6 +990,16 @@ static void test_ws_messages(void **state)
         assert_int_equal(bn_plugin.ws_route(f->bn, &subs[i], &b, &err), XGW_OK);
         assert_string_equal(b.data != NULL ? b.data : "", routes[i]);
     }
+    /* A ticker's second part: the last price from the 24 h ticker, on /market. */
+    assert_int_equal(bn_plugin.ws_ticker_parts, 2);
+    struct xgw_ws_sub last = subs[0];
+    last.part = 1;
+    b.len = 0;
+    assert_int_equal(bn_plugin.ws_route(f->bn, &last, &b, &err), XGW_OK);
+    assert_string_equal(b.data, "/market");
+    b.len = 0;
+    assert_int_equal(bn_plugin.ws_sub_msg(f->bn, true, &last, 1, 10, &b, &err), XGW_OK);
+    assert_string_equal(b.data, "{\"method\":\"SUBSCRIBE\",\"params\":[\"btcusdt@ticker\"],\"id\":10}");
     /* Legacy unrouted paths when ws_routed = false. */
     f->bn->ws_routed = false;
     b.len = 0;
