@@ -1288,7 +1288,10 @@ static void ws_message(void *self, struct mx_ws *ws, const char *data, size_t le
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
     const cJSON *method = cJSON_GetObjectItemCaseSensitive(j, "method");
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(j, "params");
-    if (!cJSON_IsNumber(id) || id->valuedouble < 0 || id->valuedouble != (double)(int64_t)id->valuedouble) {
+    /* the range test comes first: converting a double outside int64 is
+     * undefined (found by fuzz_mockex_binance) */
+    if (!cJSON_IsNumber(id) || !(id->valuedouble >= 0 && id->valuedouble < 0x1p63) ||
+        id->valuedouble != (double)(int64_t)id->valuedouble) {
         ws_reply(ws, "{\"code\":2,\"msg\":\"Invalid request: request ID must be an unsigned integer\"}");
     } else if (!cJSON_IsString(method)) {
         ws_reply(ws, "{\"code\":2,\"msg\":\"Invalid request: missing field `method` at line 1 column 1\"}");

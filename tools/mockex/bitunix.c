@@ -1221,8 +1221,12 @@ static void ws_message(void *self, struct mx_ws *ws, const char *data, size_t le
         struct mx_buf *o = &bx->scratch;
         mx_buf_reset(o);
         mx_buf_puts(o, "{\"op\":\"ping\",\"pong\":");
-        if (cJSON_IsNumber(pg))
+        /* echo the number; one outside int64 is echoed as a double, since
+         * converting it would be undefined (found by fuzz_mockex_bitunix) */
+        if (cJSON_IsNumber(pg) && pg->valuedouble >= -0x1p63 && pg->valuedouble < 0x1p63)
             mx_buf_printf(o, "%lld", (long long)pg->valuedouble);
+        else if (cJSON_IsNumber(pg))
+            mx_buf_printf(o, "%.17g", pg->valuedouble);
         else if (cJSON_IsString(pg))
             mx_buf_json_str(o, pg->valuestring);
         else

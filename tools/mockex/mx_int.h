@@ -32,6 +32,11 @@ struct mx_account *mx__accts_head(struct mx_accounts *s);
 void mx__order_event(struct mx_server *srv, struct mx_account *a, const struct mx_order *o,
                      enum mx_order_event ev);
 
+/* util.c: appends s[len] to b in the server's canonical query form: RFC 3986
+ * unreserved bytes as is, the first '=' kept when keep_first_eq, all else
+ * %XX (upper case). server.c re-encodes each decoded query fragment so. */
+void mx__canon_append(struct mx_buf *b, const char *s, size_t len, int keep_first_eq);
+
 /* cert.c: writes a fresh self-signed P-256 certificate for 127.0.0.1 and
  * localhost into dir (cert.pem, key.pem). Returns 0 or -1. */
 int mx__cert_generate(const char *dir, char *cert_path, size_t ccap, char *key_path, size_t kcap);

@@ -426,28 +426,6 @@ static void http_free(struct mx_http *h)
     free(h);
 }
 
-static int unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-static void canon_append(struct mx_buf *b, const char *s, size_t len, int keep_first_eq)
-{
-    static const char hx[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (unreserved(c) || (c == '=' && keep_first_eq)) {
-            if (c == '=')
-                keep_first_eq = 0;
-            mx_buf_put(b, &c, 1);
-        } else {
-            char e[3] = {'%', hx[c >> 4], hx[c & 15]};
-            mx_buf_put(b, e, 3);
-        }
-    }
-}
-
 static const char *const method_names[] = {"GET", "POST", "OPTIONS", "PUT",
                                            "PATCH", "DELETE", "CONNECT", "HEAD"};
 
@@ -473,7 +451,7 @@ static int http_collect(struct lws *wsi, struct mx_http *h, const char *in)
             break;
         if (i)
             mx_buf_put(&h->query, "&", 1);
-        canon_append(&h->query, frag, (size_t)n, 1);
+        mx__canon_append(&h->query, frag, (size_t)n, 1);
     }
     if (!h->query.p)
         mx_buf_puts(&h->query, "");
@@ -758,7 +736,7 @@ static int ws_established(struct mx_server *srv, struct lws *wsi, struct mx_pss 
             break;
         if (i)
             mx_buf_put(&q, "&", 1);
-        canon_append(&q, frag, (size_t)n, 1);
+        mx__canon_append(&q, frag, (size_t)n, 1);
     }
     if (q.p)
         snprintf(query, sizeof query, "%s", q.p);

@@ -1,13 +1,12 @@
-/* util.c — buffers, decimal formatting, query parsing, RNG and clocks for the mock. */
+/* util.c — buffers, decimal formatting, query parsing and RNG for the mock (clocks: clock.c). */
 #define _POSIX_C_SOURCE 200809L
-#include "mockex.h"
+#include "mx_int.h" /* mx__canon_append */
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static void buf_reserve(struct mx_buf *b, size_t extra)
 {
@@ -171,20 +170,6 @@ int mx_parse_dec(const char *s, size_t len, int scale, int64_t *units)
     return 0;
 }
 
-int64_t mx_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t mx_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 uint64_t mx_rng_next(uint64_t *state)
 {
     uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
@@ -268,4 +253,26 @@ void mx_copy(char *dst, size_t cap, const char *src)
         n++;
     memcpy(dst, src, n);
     dst[n] = '\0';
+}
+
+static int unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+void mx__canon_append(struct mx_buf *b, const char *s, size_t len, int keep_first_eq)
+{
+    static const char hx[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (unreserved(c) || (c == '=' && keep_first_eq)) {
+            if (c == '=')
+                keep_first_eq = 0;
+            mx_buf_put(b, &c, 1);
+        } else {
+            char e[3] = {'%', hx[c >> 4], hx[c & 15]};
+            mx_buf_put(b, e, 3);
+        }
+    }
 }
