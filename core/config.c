@@ -18,7 +18,10 @@
  *
  * Secrets: values of secret keys (api_key, api_secret, plugin keys declared
  * secret) are registered with the secret registry as soon as they are known,
- * never appear in an error message, and are wiped when the config is freed.
+ * never appear in an error message, live in secret memory (secmem.h: not in
+ * core dumps) and are wiped when the config is freed. A plugin key is known
+ * to be secret only when the plugin is bound: its value moves into secret
+ * memory then (the parse-time heap copy is wiped).
  */
 #define _GNU_SOURCE /* explicit_bzero */
 #include "config.h"
@@ -38,6 +41,7 @@
 
 #include "error.h"
 #include "plugindir.h"
+#include "secmem.h"
 
 #ifndef XGW_DEFAULT_PLUGIN_DIR
 #define XGW_DEFAULT_PLUGIN_DIR "/usr/local/lib/xgw/plugins"
@@ -221,11 +225,12 @@ static void register_secret(const char *s)
         (void)xgw__secret_register(s);
 }
 
+/* For values in secret memory (secmem.h). */
 static void unregister_free(char *s)
 {
     if (s) {
         xgw__secret_unregister(s);
-        wipe_free(s);
+        xgw__secmem_free(s);
     }
 }
 
@@ -589,7 +594,8 @@ fail:
 
 /* Read a secret from a file that only its owner may read. The fd is checked
  * with fstat after open, so a symlink (as container runtimes mount secrets)
- * is judged by its target, and there is no window between check and read. */
+ * is judged by its target, and there is no window between check and read.
+ * The file is read straight into secret memory (free with xgw__secmem_free). */
 static char *read_secret_file(const char *path, char *why, size_t why_cap)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -612,9 +618,9 @@ static char *read_secret_file(const char *path, char *why, size_t why_cap)
         snprintf(why, why_cap, "%s is larger than %d bytes", path, MAX_SECRET_FILE);
         goto out;
     }
-    buf = malloc((size_t)st.st_size + 1);
+    buf = xgw__secmem_alloc((size_t)st.st_size + 1);
     if (!buf) {
-        snprintf(why, why_cap, "out of memory");
+        snprintf(why, why_cap, "out of memory (secret memory, see secmem.h)");
         goto out;
     }
     size_t got = 0;
@@ -631,8 +637,7 @@ static char *read_secret_file(const char *path, char *why, size_t why_cap)
         buf[--got] = '\0';
     if (got == 0 || strlen(buf) != got) {
         snprintf(why, why_cap, "%s is empty or contains a NUL byte", path);
-        explicit_bzero(buf, (size_t)st.st_size + 1);
-        free(buf);
+        xgw__secmem_free(buf);
         buf = NULL;
     }
 out:
@@ -786,13 +791,16 @@ static int kv_append(struct xgw__kv **arr, size_t *n, const char *key, const cha
     *arr = na;
     struct xgw__kv *kv = &na[*n];
     kv->key = strdup(key);
-    kv->value = value ? strdup(value) : NULL;
+    kv->value = !value ? NULL : secret ? xgw__secmem_strdup(value) : strdup(value);
     kv->line = line;
     kv->secret = secret;
     kv->literal = false;
     if (!kv->key || (value && !kv->value)) {
         free(kv->key);
-        wipe_free(kv->value);
+        if (secret)
+            xgw__secmem_free(kv->value);
+        else
+            wipe_free(kv->value);
         return -1;
     }
     (*n)++;
@@ -847,9 +855,9 @@ static int set_value(struct pctx *px, const struct keydef *kd, void *base, const
             if (!secret_text_ok(v))
                 return pfail(px, line, k, "the value of %s is invalid (empty, too long or with control characters; "
                              "not shown: secret)", k);
-            val = strdup(v);
+            val = xgw__secmem_strdup(v);
             if (!val)
-                return pfail(px, line, k, "out of memory");
+                return pfail(px, line, k, "out of memory (secret memory, see secmem.h)");
         } else {
             char *path = join_path(px->cfg->dir, v);
             if (!path)
@@ -859,7 +867,7 @@ static int set_value(struct pctx *px, const struct keydef *kd, void *base, const
             if (!val)
                 return pfail(px, line, k, "%s: %s", k, why);
             if (!secret_text_ok(val)) {
-                wipe_free(val);
+                xgw__secmem_free(val);
                 return pfail(px, line, k, "the content of the %s file is invalid (control characters; not shown: "
                              "secret)", k);
             }
@@ -1462,9 +1470,12 @@ static void free_kvs(struct xgw__kv *kv, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(kv[i].key);
-        if (kv[i].secret && kv[i].value)
+        if (kv[i].secret && kv[i].value) {
             xgw__secret_unregister(kv[i].value);
-        wipe_free(kv[i].value); /* extras may be plugin secrets */
+            xgw__secmem_free(kv[i].value);
+        } else {
+            wipe_free(kv[i].value); /* a plugin secret of an unbound instance */
+        }
     }
     free(kv);
 }
@@ -1642,7 +1653,14 @@ int xgw__config_bind_plugin(const struct xgw__config *cfg, struct xgw__inst_cfg 
                 return cfg_fail(err, cfg->path, kv->line, kv->key, inst->name, "set either %s or %s, not both",
                                 pk->name, fk);
             if (pk->secret && !kv->secret) {
-                kv->secret = true; /* invariant: secret <=> registered */
+                /* invariant: secret <=> registered and in secret memory */
+                char *sv = xgw__secmem_strdup(kv->value); /* an extra always has a value */
+                if (!sv)
+                    return cfg_fail(err, cfg->path, kv->line, kv->key, inst->name,
+                                    "out of memory (secret memory, see secmem.h)");
+                wipe_free(kv->value);
+                kv->value = sv;
+                kv->secret = true;
                 register_secret(kv->value);
             }
             if (pk->secret && kv->literal && (cfg->file_mode & 077))
@@ -1669,7 +1687,7 @@ int xgw__config_bind_plugin(const struct xgw__config *cfg, struct xgw__inst_cfg 
                 register_secret(val);
                 int line = kv->line;
                 int rc = kv_append(&inst->extras, &inst->n_extras, base, val, line, true);
-                wipe_free(val);
+                xgw__secmem_free(val);
                 if (rc)
                     return cfg_fail(err, cfg->path, line, base, inst->name, "out of memory");
                 if (check_typed(cfg, inst, pk, &inst->extras[inst->n_extras - 1], err))

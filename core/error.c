@@ -12,12 +12,13 @@
 #include <openssl/crypto.h>
 
 #include "xgw/types.h"
+#include "secmem.h"
 
 /* ------------------------------------------------------------------------ */
 /* Names                                                                     */
 /* ------------------------------------------------------------------------ */
 
-#define NAME_AT(tbl, i) ((size_t)(i) < sizeof(tbl) / sizeof(tbl[0]) && tbl[i] ? tbl[i] : NULL)
+#define NAME_AT(tbl, i) ((size_t)(i) < sizeof(tbl) / sizeof((tbl)[0]) && (tbl)[i] ? (tbl)[i] : NULL)
 
 const char *xgw_err_kind_name(enum xgw_err_kind kind)
 {
@@ -154,7 +155,9 @@ int xgw__secret_register(const char *s)
         g_secrets = p;
         g_cap = cap;
     }
-    char *copy = malloc(len + 1);
+    /* the registry's copy lives as long as the secret: keep it out of core
+     * dumps like the original (secmem.h) */
+    char *copy = xgw__secmem_alloc(len + 1);
     if (!copy) {
         rc = XGW_ERR_INTERNAL;
         goto out;
@@ -182,8 +185,7 @@ void xgw__secret_unregister(const char *s)
     for (size_t i = 0; i < g_n; i++) {
         if (g_secrets[i].len == len && memcmp(g_secrets[i].s, s, len) == 0) {
             if (--g_secrets[i].refs == 0) {
-                OPENSSL_cleanse(g_secrets[i].s, len);
-                free(g_secrets[i].s);
+                xgw__secmem_free(g_secrets[i].s); /* wipes */
                 memmove(&g_secrets[i], &g_secrets[i + 1], (g_n - i - 1) * sizeof *g_secrets);
                 g_n--;
             }

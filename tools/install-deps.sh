@@ -9,7 +9,7 @@ pkgs=(
   libcurl4-openssl-dev libssl-dev openssl ca-certificates
   libwebsockets-dev libuv1-dev libcjson-dev libinih-dev libcmocka-dev
   libsecp256k1-dev libmsgpack-dev
-  python3 python3-requests binutils
+  python3 python3-requests binutils gdb
   nghttp2-server prometheus
 )
 

@@ -22,7 +22,7 @@ struct bn {
     const struct xgw_core_api *core;
     struct xgw_inst_ctx *ctx;
     char *api_key;       /* NULL when not configured (public operations only) */
-    char *secret;        /* copy of api_secret; wiped and freed on destroy */
+    const char *secret;  /* api_secret, borrowed from core->cfg (valid until destroy) */
     size_t secret_len;
     int64_t recv_window_ms;
     bool ws_routed;      /* use the 2026 /public|/market|/private WS routes */

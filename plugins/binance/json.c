@@ -161,9 +161,8 @@ int bn_parse_order(const struct bn *bn, const cJSON *obj, bool ws, struct xgw_or
             rc = bn_json_dec(bn, it, &o->filled_qty);
         } else if (strcmp(k, ws ? "ap" : "avgPrice") == 0) {
             rc = bn_json_dec(bn, it, &o->avg_price);
-        } else if (strcmp(k, ws ? "T" : "updateTime") == 0) {
-            rc = bn_json_i64(it, &o->ts_ms);
-        } else if (!ws && strcmp(k, "time") == 0 && o->ts_ms == 0) {
+        } else if (strcmp(k, ws ? "T" : "updateTime") == 0 ||
+                   (!ws && strcmp(k, "time") == 0 && o->ts_ms == 0)) {
             rc = bn_json_i64(it, &o->ts_ms);
         }
         if (rc != 0)

@@ -56,10 +56,6 @@ static void bn_destroy(void *self)
     struct bn *bn = self;
     if (bn == NULL)
         return;
-    if (bn->secret != NULL) {
-        bn->core->secure_zero(bn->secret, bn->secret_len);
-        free(bn->secret);
-    }
     if (bn->api_key != NULL) {
         bn->core->secure_zero(bn->api_key, strlen(bn->api_key));
         free(bn->api_key);
@@ -99,10 +95,10 @@ static void *bn_create(const struct xgw_core_api *core, struct xgw_inst_ctx *ctx
         memcpy(bn->api_key, key, kl + 1);
     }
     if (secret != NULL && secret[0] != '\0') {
+        /* Borrowed, not copied: the core keeps it until destroy, in memory
+         * excluded from core dumps; a heap copy here would undo that. */
+        bn->secret = secret;
         bn->secret_len = strlen(secret);
-        if ((bn->secret = malloc(bn->secret_len + 1)) == NULL)
-            goto oom;
-        memcpy(bn->secret, secret, bn->secret_len + 1);
     }
     bn->recv_window_ms = core->cfg_int(ctx, "recv_window_ms", 5000);
     /* [GI]: recvWindow may not exceed 60000 (ccxt maps -1131 for that). */

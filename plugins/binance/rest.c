@@ -252,7 +252,9 @@ static int build_place(struct bn *bn, const struct xgw_call *call, struct xgw_re
 {
     const struct xgw_core_api *core = bn->core;
     const struct xgw_order_req *o = &call->order;
-    xgw_dec qty, price;
+    /* Defined on every path: prepare_order leaves them unset when it fails,
+     * and its success is known only through core->set_error's contract. */
+    xgw_dec qty = xgw_dec_none(), price = xgw_dec_none();
     char cid[XGW_ID_MAX];
     int rc;
 
@@ -263,7 +265,7 @@ static int build_place(struct bn *bn, const struct xgw_call *call, struct xgw_re
             return core->set_error(err, XGW_ERR_INVALID_REQUEST, 0,
                                    "client id must be 1-36 characters of A-Z a-z 0-9 . : / _ -");
         memcpy(cid, o->client_id, sizeof cid);
-    } else if ((rc = bn_plugin.client_id(bn, cid, sizeof cid)) != XGW_OK) {
+    } else if (bn_plugin.client_id(bn, cid, sizeof cid) != XGW_OK) {
         return core->set_error(err, XGW_ERR_INTERNAL, 0, "could not generate a client order id");
     }
 
@@ -511,10 +513,11 @@ int bn_classify_error(struct bn *bn, enum xgw_op op, int status, const char *bod
     } else if (code == -2011 || code == -2013) {
         kind = XGW_ERR_INVALID_REQUEST;
         flags |= XGW_ERRF_ORDER_NOT_FOUND;
-    } else if (!have_code && status == 403) {
-        kind = XGW_ERR_INVALID_REQUEST; /* [GI]: WAF limit violated: the request pattern itself is refused */
     } else if (!have_code) {
-        kind = XGW_ERR_PROTOCOL;
+        /* 403 without a code is [GI]'s "WAF limit violated": the request
+         * pattern itself is refused. Any other codeless answer is not
+         * Binance's error format. */
+        kind = status == 403 ? XGW_ERR_INVALID_REQUEST : XGW_ERR_PROTOCOL;
     } else if (code <= -2000 && code > -3000) {
         kind = XGW_ERR_REJECTED; /* -2010 rejected, -2018/-2019 margin, -2021, -2022, -2025 ... */
     } else if (code <= -4000 && code > -6000) {

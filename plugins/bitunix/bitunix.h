@@ -24,7 +24,7 @@ struct bx {
     const struct xgw_core_api *core;
     struct xgw_inst_ctx *ctx;
     char *api_key;   /* NULL when not configured (public operations only) */
-    char *secret;    /* copy of api_secret; wiped and freed on destroy */
+    const char *secret; /* api_secret, borrowed from core->cfg (valid until destroy) */
     size_t secret_len;
     char margin_coin[XGW_ASSET_MAX];
     /* Tests only: non-zero / non-empty values replace the clock and the

@@ -180,7 +180,7 @@ int bx_parse_iso_ms(const char *s, size_t len, int64_t *ms)
     }
     if (i != len)
         return -1;
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off_s;
+    int64_t secs = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + se - off_s;
     *ms = secs * 1000 + frac;
     return 0;
 }
@@ -193,13 +193,13 @@ int bx_parse_http_date(const char *s, size_t len, int64_t *ms)
         s[22] != ':' || memcmp(s + 25, " GMT", 4) != 0)
         return -1;
     int d, y, h, mi, se, mo = 0;
-    for (int k = 0; k < 12; k++)
+    for (size_t k = 0; k < 12; k++)
         if (memcmp(s + 8, months + 3 * k, 3) == 0)
-            mo = k + 1;
+            mo = (int)k + 1;
     if (mo == 0 || digits(s + 5, 2, &d) || digits(s + 12, 4, &y) || digits(s + 17, 2, &h) ||
         digits(s + 20, 2, &mi) || digits(s + 23, 2, &se) || !valid_ymdhms(y, mo, d, h, mi, se))
         return -1;
-    *ms = (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se) * 1000;
+    *ms = (days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + se) * 1000;
     return 0;
 }
 

@@ -43,10 +43,6 @@ static void bx_destroy(void *self)
     struct bx *bx = self;
     if (bx == NULL)
         return;
-    if (bx->secret != NULL) {
-        bx->core->secure_zero(bx->secret, bx->secret_len);
-        free(bx->secret);
-    }
     if (bx->api_key != NULL) {
         bx->core->secure_zero(bx->api_key, strlen(bx->api_key));
         free(bx->api_key);
@@ -98,10 +94,10 @@ static void *bx_create(const struct xgw_core_api *core, struct xgw_inst_ctx *ctx
         memcpy(bx->api_key, key, kl + 1);
     }
     if (secret != NULL && secret[0] != '\0') {
+        /* Borrowed, not copied: the core keeps it until destroy, in memory
+         * excluded from core dumps; a heap copy here would undo that. */
+        bx->secret = secret;
         bx->secret_len = strlen(secret);
-        if ((bx->secret = malloc(bx->secret_len + 1)) == NULL)
-            goto oom;
-        memcpy(bx->secret, secret, bx->secret_len + 1);
     }
     if (coin == NULL)
         coin = "USDT";

@@ -222,7 +222,9 @@ static int build_place(struct bx *bx, const struct xgw_call *call, struct xgw_re
 {
     const struct xgw_core_api *core = bx->core;
     const struct xgw_order_req *o = &call->order;
-    xgw_dec qty, price;
+    /* Defined on every path: prepare_order leaves them unset when it fails,
+     * and its success is known only through core->set_error's contract. */
+    xgw_dec qty = xgw_dec_none(), price = xgw_dec_none();
     char cid[XGW_ID_MAX];
     int rc;
 

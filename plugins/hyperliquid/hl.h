@@ -52,7 +52,12 @@ struct hl {
     secp256k1_context *secp;
 
     bool has_key;
-    uint8_t key[32];          /* signing wallet's private key; wiped on destroy */
+    /* The signing wallet's private key as configured (hex, optional 0x,
+     * trailing newline tolerated): borrowed from core->cfg, which keeps it
+     * until destroy in memory excluded from core dumps. Decoded on the
+     * stack for each signature (hl_private_key) rather than kept decoded
+     * here, on the heap, where a core dump would hold it. */
+    const char *key_text;
     char signer[HL_ADDR_HEX]; /* address derived from key ("" none) */
     char user[HL_ADDR_HEX];   /* address whose state reads use ("" none) */
     bool has_vault;
@@ -132,6 +137,10 @@ int hl_address(const secp256k1_context *secp, const struct hl_keccak *k, const u
 void hl_hex0x(const uint8_t *in, size_t n, char *out);
 /* Parse exactly n bytes of hex, with or without "0x", any case. 0 or -1. */
 int hl_unhex(const char *s, uint8_t *out, size_t n);
+/* Decodes the configured private key (key_text) into key; the caller
+ * wipes it (core->secure_zero) after use. 0, or -1 when it is not 64 hex
+ * digits (optionally 0x-prefixed, trailing whitespace ignored). */
+int hl_private_key(const struct xgw_core_api *core, const char *key_text, uint8_t key[32]);
 /* Next nonce: max(now_ms, last + 1), so two actions in one millisecond
  * still get distinct, increasing nonces. */
 int64_t hl_next_nonce(struct hl *hl);

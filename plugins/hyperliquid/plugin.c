@@ -86,22 +86,14 @@ static void *hl_create(const struct xgw_core_api *core, struct xgw_inst_ctx *ctx
 
     const char *pk = core->cfg(ctx, "private_key");
     if (pk != NULL && pk[0] != '\0') {
-        size_t n = strlen(pk);
-        /* tolerate a trailing newline from a private_key_file */
-        while (n > 0 && (pk[n - 1] == '\n' || pk[n - 1] == '\r' || pk[n - 1] == ' '))
-            n--;
-        char tmp[70];
-        if (n >= sizeof tmp)
+        uint8_t key[32], addr[20];
+        if (hl_private_key(core, pk, key) != 0)
             return cfg_fail(hl, err, "private_key", "must be 64 hex digits (optionally prefixed by 0x)");
-        memcpy(tmp, pk, n);
-        tmp[n] = '\0';
-        int bad = hl_unhex(tmp, hl->key, 32);
-        core->secure_zero(tmp, sizeof tmp);
-        if (bad)
-            return cfg_fail(hl, err, "private_key", "must be 64 hex digits (optionally prefixed by 0x)");
-        uint8_t addr[20];
-        if (hl_address(hl->secp, &hl->kc, hl->key, addr) != 0)
+        int bad = hl_address(hl->secp, &hl->kc, key, addr);
+        core->secure_zero(key, sizeof key);
+        if (bad != 0)
             return cfg_fail(hl, err, "private_key", "is not a valid secp256k1 private key");
+        hl->key_text = pk;
         hl->has_key = true;
         hl_hex0x(addr, 20, hl->signer);
     }
@@ -141,8 +133,8 @@ static void *hl_create(const struct xgw_core_api *core, struct xgw_inst_ctx *ctx
 
     if (hl->has_key)
         core->log(ctx, XGW_LOG_INFO, "hyperliquid %s: signing address %s%s%s", hl->mainnet ? "mainnet" : "testnet",
-                  hl->signer, hl->user[0] && strcmp(hl->user, hl->signer) ? ", account " : "",
-                  hl->user[0] && strcmp(hl->user, hl->signer) ? hl->user : "");
+                  hl->signer, hl->user[0] && strcmp(hl->user, hl->signer) != 0 ? ", account " : "",
+                  hl->user[0] && strcmp(hl->user, hl->signer) != 0 ? hl->user : "");
     else
         core->log(ctx, XGW_LOG_INFO, "hyperliquid %s: no private_key, public operations only%s%s",
                   hl->mainnet ? "mainnet" : "testnet", hl->user[0] ? "; reads for " : "", hl->user);
@@ -154,7 +146,6 @@ static void hl_destroy(void *self)
     struct hl *hl = self;
     if (hl == NULL)
         return;
-    hl->core->secure_zero(hl->key, sizeof hl->key);
     if (hl->secp != NULL)
         secp256k1_context_destroy(hl->secp);
     hl_keccak_free(&hl->kc);

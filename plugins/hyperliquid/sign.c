@@ -286,6 +286,24 @@ int64_t hl_next_nonce(struct hl *hl)
     return now;
 }
 
+int hl_private_key(const struct xgw_core_api *core, const char *key_text, uint8_t key[32])
+{
+    size_t n = strlen(key_text);
+    /* tolerate a trailing newline from a private_key_file */
+    while (n > 0 && (key_text[n - 1] == '\n' || key_text[n - 1] == '\r' || key_text[n - 1] == ' '))
+        n--;
+    char tmp[70];
+    if (n >= sizeof tmp)
+        return -1;
+    memcpy(tmp, key_text, n);
+    tmp[n] = '\0';
+    int bad = hl_unhex(tmp, key, 32);
+    core->secure_zero(tmp, sizeof tmp);
+    if (bad != 0)
+        core->secure_zero(key, 32);
+    return bad != 0 ? -1 : 0;
+}
+
 int hl_sign_action(struct hl *hl, const struct hl_action *a, struct xgw_buf *body, struct xgw_error *err)
 {
     const struct xgw_core_api *core = hl->core;
@@ -311,7 +329,10 @@ int hl_sign_action(struct hl *hl, const struct hl_action *a, struct xgw_buf *bod
     hl_agent_digest(&hl->kc, conn, hl->mainnet, digest);
 
     struct hl_sig sig;
-    if (hl_sign_digest(hl->secp, hl->key, digest, &sig) != 0)
+    uint8_t key[32];
+    int bad = hl_private_key(core, hl->key_text, key) != 0 || hl_sign_digest(hl->secp, key, digest, &sig) != 0;
+    core->secure_zero(key, sizeof key);
+    if (bad)
         return core->set_error(err, XGW_ERR_INTERNAL, 0, "secp256k1 signing failed");
     char r[67], s[67];
     hl_hex0x(sig.r, 32, r);

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "fz.h"
+#include "secmem.h"
 
 static const char *const m_rest[] = {"https://main.example"};
 static const char *const m_ws[] = {"wss://main.example"};
@@ -78,6 +79,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         xgw__config_free(cfg);
     }
+    /* Secret memory is mmap'd, where LeakSanitizer does not look: count it.
+     * Every secret a config held is released with it (or on the failure). */
+    if (xgw__secmem_live() != 0)
+        abort();
     unlink(path);
     return 0;
 }
