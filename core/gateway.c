@@ -8,6 +8,7 @@
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backoff.h"
 #include "crypto.h"
@@ -71,6 +72,10 @@ static void curl_init(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAUL
 /* ------------------------------------------------------------------------ */
 /* Calls: allocation and completion                                          */
 /* ------------------------------------------------------------------------ */
+
+/* The gateway is closing, or this instance is being taken out by an
+ * in-place reload: either way nothing new may start on it. */
+static bool ex_closing(const struct xgw_exchange *ex) { return atomic_load(&ex->gw->closing) || ex->removed; }
 
 static struct xgw__call *call_alloc(struct xgw_exchange *ex)
 {
@@ -471,7 +476,7 @@ static void attempt(struct xgw__call *c)
 {
     struct xgw_exchange *ex = c->ex;
     struct xgw_error err = {0};
-    if (atomic_load(&ex->gw->closing)) {
+    if (ex_closing(ex)) {
         xgw__set_errorf(&err, XGW_ERR_CANCELLED, 0, "the gateway was closed before the call was sent");
         cancel_call(c, &err, false);
         return;
@@ -912,7 +917,7 @@ static void on_xfer_done(struct xgw__xfer *x)
         c->prev = c->ep;
         xgw__http_xfer_put(ex->http, x);
         attempt(c);
-        if (!atomic_load(&ex->gw->closing))
+        if (!ex_closing(ex))
             pump_waiting(ex);
         return;
     }
@@ -931,7 +936,7 @@ static void on_xfer_done(struct xgw__xfer *x)
      * result points into them during the callback. */
     next_step(c, &o, kind == XGW_OK ? &res : NULL, &err);
     xgw__http_xfer_put(ex->http, x);
-    if (!atomic_load(&ex->gw->closing))
+    if (!ex_closing(ex))
         pump_waiting(ex);
 }
 
@@ -939,7 +944,7 @@ static void on_xfer_done(struct xgw__xfer *x)
 static void call_run(struct xgw__task *t)
 {
     struct xgw__call *c = (struct xgw__call *)t;
-    if (atomic_load(&c->ex->gw->closing)) {
+    if (ex_closing(c->ex)) {
         fail_call(c, XGW_ERR_CANCELLED, "the gateway was closed before the call started");
         return;
     }
@@ -983,7 +988,7 @@ static void on_health_timer(uv_timer_t *t);
 /* Wake at the earliest due check of an endpoint with no check in flight. */
 static void health_arm(struct xgw_exchange *ex)
 {
-    if (!ex->timers_on || atomic_load(&ex->gw->closing))
+    if (!ex->timers_on || ex_closing(ex))
         return;
     int64_t next = INT64_MAX;
     for (size_t i = 0; i < ex->n_eps; i++)
@@ -1048,7 +1053,7 @@ static void start_check(struct xgw_exchange *ex, size_t i)
 static void on_health_timer(uv_timer_t *t)
 {
     struct xgw_exchange *ex = t->data;
-    if (atomic_load(&ex->gw->closing))
+    if (ex_closing(ex))
         return;
     int64_t now = mono_ms();
     for (size_t i = 0; i < ex->n_eps; i++)
@@ -1061,7 +1066,11 @@ static void on_health_timer(uv_timer_t *t)
 /* Public calls                                                              */
 /* ------------------------------------------------------------------------ */
 
-int xgw_call(struct xgw_exchange *ex, enum xgw_op op, const struct xgw_call *call, xgw_done_fn done, void *user)
+/* A public call, checked, copied and counted, not yet started: *out is
+ * then run by the loop (submitted, or run at once by a caller that drives).
+ * Returns 0 or the kind xgw_call refuses with. Any thread. */
+static int call_new(struct xgw_exchange *ex, enum xgw_op op, const struct xgw_call *call, xgw_done_fn done,
+                    void *user, struct xgw__call **out)
 {
     if (!ex || !done || (unsigned)op >= XGW_OP__COUNT)
         return XGW_ERR_INVALID_REQUEST;
@@ -1092,13 +1101,28 @@ int xgw_call(struct xgw_exchange *ex, enum xgw_op op, const struct xgw_call *cal
     c->task.run = call_run;
     atomic_fetch_add_explicit(&ex->metrics.inflight, 1, memory_order_relaxed);
     xgw__metric_add(&gw->metrics.calls_submitted, 1);
-    int rc = xgw__loop_submit(&gw->loop, &c->task);
+    *out = c;
+    return XGW_OK;
+}
+
+/* Queue a call from call_new for the loop. */
+static int call_submit(struct xgw__call *c)
+{
+    struct xgw_exchange *ex = c->ex;
+    int rc = xgw__loop_submit(&ex->gw->loop, &c->task);
     if (rc != XGW_OK) {
         atomic_fetch_sub_explicit(&ex->metrics.inflight, 1, memory_order_relaxed);
-        xgw__metric_add(&gw->metrics.calls_refused, 1);
+        xgw__metric_add(&ex->gw->metrics.calls_refused, 1);
         call_release(c);
     }
     return rc;
+}
+
+int xgw_call(struct xgw_exchange *ex, enum xgw_op op, const struct xgw_call *call, xgw_done_fn done, void *user)
+{
+    struct xgw__call *c = NULL;
+    int rc = call_new(ex, op, call, done, user, &c);
+    return rc != XGW_OK ? rc : call_submit(c);
 }
 
 #define ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
@@ -1197,7 +1221,18 @@ int xgw_call_sync(struct xgw_exchange *ex, enum xgw_op op, const struct xgw_call
         return xgw__set_errorf(err, XGW_ERR_INTERNAL, 0,
                                "xgw_call_sync was called from a callback; use xgw_call there");
     struct sync_wait w = {.loop = &gw->loop, .err = err};
-    int rc = xgw_call(ex, op, call, sync_done, &w);
+    struct xgw__call *c = NULL;
+    int rc = call_new(ex, op, call, sync_done, &w, &c);
+    /* Drive the loop on this thread for the call when possible (borrowing
+     * it from the I/O thread, see core/loop.h): the call then starts here,
+     * without the queue's wake-up, and its answer is read here, so it costs
+     * no hand-off between threads. Otherwise whoever drives runs it. */
+    if (rc == XGW_OK) {
+        if (xgw__loop_enter_sync(&gw->loop))
+            call_run(&c->task);
+        else
+            rc = call_submit(c);
+    }
     if (rc != XGW_OK) {
         xgw__set_errorf(err, (enum xgw_err_kind)rc, 0, "the call could not be queued (%s)",
                         rc == XGW_ERR_UNSUPPORTED ? "gateway opened without network" : "gateway closing");
@@ -1214,7 +1249,10 @@ int xgw_call_sync(struct xgw_exchange *ex, enum xgw_op op, const struct xgw_call
 /* Opening                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static const struct xgw_plugin *get_plugin(struct xgw_gateway *gw, const char *name, struct xgw_error *err)
+/* The plugin called name: already loaded, built in, or loaded now from
+ * plugin_dir (a reload may name a new directory). */
+static const struct xgw_plugin *get_plugin(struct xgw_gateway *gw, const char *plugin_dir, const char *name,
+                                           struct xgw_error *err)
 {
     for (size_t i = 0; i < gw->n_plugins; i++)
         if (!strcmp(gw->plugins[i].name, name))
@@ -1222,7 +1260,7 @@ static const struct xgw_plugin *get_plugin(struct xgw_gateway *gw, const char *n
     struct xgw__plugin_ref ref = {0};
     ref.desc = find_builtin(name);
     if (!ref.desc) {
-        if (xgw__plugin_load(gw->cfg->plugin_dir, name, &ref.loaded, err) != XGW_OK)
+        if (xgw__plugin_load(plugin_dir, name, &ref.loaded, err) != XGW_OK)
             return NULL;
         ref.desc = ref.loaded->desc;
     }
@@ -1354,7 +1392,7 @@ static int exchange_init(struct xgw_gateway *gw, struct xgw_exchange *ex, struct
     ex->cfg = ic;
     pthread_mutex_init(&ex->free_mu, NULL);
     pthread_mutex_init(&ex->status_mu, NULL);
-    ex->plugin = get_plugin(gw, ic->plugin, err);
+    ex->plugin = get_plugin(gw, gw->cfg->plugin_dir, ic->plugin, err);
     if (!ex->plugin)
         return err ? err->kind : XGW_ERR_PLUGIN;
     if (xgw__config_bind_plugin(gw->cfg, ic, ex->plugin, err) != XGW_OK)
@@ -1477,8 +1515,14 @@ struct xgw_gateway *xgw_open(const char *config_path, const struct xgw_open_opts
             rc = xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
     }
     for (size_t i = 0; rc == XGW_OK && i < gw->cfg->n_insts; i++) {
-        rc = exchange_init(gw, &gw->exchanges[i], &gw->cfg->insts[i], err);
+        /* One allocation each: the pointers handed out stay valid when a
+         * reload adds or removes other instances. */
+        if (!(gw->exchanges[i] = calloc(1, sizeof *gw->exchanges[i]))) {
+            rc = xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
+            break;
+        }
         gw->n_exchanges = i + 1; /* partially built instances are torn down too */
+        rc = exchange_init(gw, gw->exchanges[i], &gw->cfg->insts[i], err);
     }
     if (rc != XGW_OK) {
         xgw_close(gw);
@@ -1486,7 +1530,7 @@ struct xgw_gateway *xgw_open(const char *config_path, const struct xgw_open_opts
     }
     if (!gw->no_network)
         for (size_t i = 0; i < gw->n_exchanges; i++)
-            instance_start(&gw->exchanges[i]);
+            instance_start(gw->exchanges[i]);
     return gw;
 }
 
@@ -1538,7 +1582,7 @@ static void start_task(struct xgw__task *t)
     struct xgw__call *c = (struct xgw__call *)t;
     struct xgw_exchange *ex = c->ex;
     call_release(c);
-    if (atomic_load(&ex->gw->closing))
+    if (ex_closing(ex))
         return;
     struct xgw_call none = {0};
     if (ex->cfg->clock_sync && xgw__call_internal(ex, XGW_OP_TIME, &none, on_clock_sampled, NULL) != XGW_OK)
@@ -1577,7 +1621,7 @@ static void on_pool_idle(void *arg)
     if (open <= keep)
         return;
     xgw__http_close_idle(ex->http);
-    if (ex->cfg->warmup && !atomic_load(&ex->gw->closing))
+    if (ex->cfg->warmup && !ex_closing(ex))
         warm_all(ex, false);
 }
 
@@ -1595,6 +1639,63 @@ static void cancel_list(struct xgw__call *c, const char *why)
         cancel_call(c, &err, false);
         c = next;
     }
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    struct xgw_exchange *ex = h->data;
+    ex->handles_open--;
+}
+
+/* Complete every call of ex that has not finished (CANCELLED) and close its
+ * timers. Loop thread (or the closing thread). */
+static void exchange_cancel(struct xgw_exchange *ex)
+{
+    struct xgw__call *w = ex->wait_head;
+    ex->wait_head = ex->wait_tail = NULL;
+    cancel_list(w, "the gateway was closed before the call was sent");
+    if (ex->http)
+        xgw__http_cancel_all(ex->http); /* also ends the market load; its waiters are cancelled */
+    w = ex->markets_waiters;
+    ex->markets_waiters = NULL;
+    cancel_list(w, "the gateway was closed before the call was sent");
+    w = ex->delayed;
+    ex->delayed = NULL;
+    cancel_list(w, "the gateway was closed while the call waited to be retried or for the rate limit");
+    if (ex->timers_on) {
+        ex->handles_open = 2;
+        uv_close((uv_handle_t *)&ex->delay_timer, on_timer_closed);
+        uv_close((uv_handle_t *)&ex->health_timer, on_timer_closed);
+        ex->timers_on = false;
+    }
+}
+
+/* Free ex once its calls are complete and its handles closed. */
+static void exchange_free(struct xgw_exchange *ex)
+{
+    if (!ex)
+        return;
+    if (ex->self)
+        ex->plugin->destroy(ex->self);
+    xgw__inst_ctx_free(ex->ctx);
+    for (size_t e = 0; e < ex->n_eps; e++)
+        free(ex->eps[e].url);
+    free(ex->eps);
+    free(ex->rest_urls);
+    xgw__failover_free(&ex->fo);
+    xgw__rl_free(&ex->rl);
+    free(ex->buckets);
+    free(ex->metrics.failovers);
+    free(ex->status);
+    free(ex->checking);
+    pthread_mutex_destroy(&ex->status_mu);
+    while (ex->free_calls) {
+        struct xgw__call *c = ex->free_calls;
+        ex->free_calls = c->next;
+        free(c);
+    }
+    pthread_mutex_destroy(&ex->free_mu);
+    free(ex);
 }
 
 void xgw_close(struct xgw_gateway *gw)
@@ -1621,56 +1722,18 @@ void xgw_close(struct xgw_gateway *gw)
         t->run(t); /* sees closing: cancels */
         t = next;
     }
+    for (size_t i = 0; i < gw->n_exchanges; i++)
+        exchange_cancel(gw->exchanges[i]);
     for (size_t i = 0; i < gw->n_exchanges; i++) {
-        struct xgw_exchange *ex = &gw->exchanges[i];
-        struct xgw__call *w = ex->wait_head;
-        ex->wait_head = ex->wait_tail = NULL;
-        cancel_list(w, "the gateway was closed before the call was sent");
-        if (ex->http)
-            xgw__http_cancel_all(ex->http); /* also ends the market load; its waiters are cancelled */
-        w = ex->markets_waiters;
-        ex->markets_waiters = NULL;
-        cancel_list(w, "the gateway was closed before the call was sent");
-        w = ex->delayed;
-        ex->delayed = NULL;
-        cancel_list(w, "the gateway was closed while the call waited to be retried or for the rate limit");
-        if (ex->timers_on) {
-            uv_close((uv_handle_t *)&ex->delay_timer, NULL);
-            uv_close((uv_handle_t *)&ex->health_timer, NULL);
-            ex->timers_on = false;
-        }
-    }
-    for (size_t i = 0; i < gw->n_exchanges; i++) {
-        struct xgw_exchange *ex = &gw->exchanges[i];
+        struct xgw_exchange *ex = gw->exchanges[i];
         if (ex->http)
             xgw__http_free(ex->http);
         ex->http = NULL;
     }
     /* Runs the loop until libuv has closed every handle (frees the pools). */
     xgw__loop_destroy(&gw->loop);
-    for (size_t i = 0; i < gw->n_exchanges; i++) {
-        struct xgw_exchange *ex = &gw->exchanges[i];
-        if (ex->self)
-            ex->plugin->destroy(ex->self);
-        xgw__inst_ctx_free(ex->ctx);
-        for (size_t e = 0; e < ex->n_eps; e++)
-            free(ex->eps[e].url);
-        free(ex->eps);
-        free(ex->rest_urls);
-        xgw__failover_free(&ex->fo);
-        xgw__rl_free(&ex->rl);
-        free(ex->buckets);
-        free(ex->metrics.failovers);
-        free(ex->status);
-        free(ex->checking);
-        pthread_mutex_destroy(&ex->status_mu);
-        while (ex->free_calls) {
-            struct xgw__call *c = ex->free_calls;
-            ex->free_calls = c->next;
-            free(c);
-        }
-        pthread_mutex_destroy(&ex->free_mu);
-    }
+    for (size_t i = 0; i < gw->n_exchanges; i++)
+        exchange_free(gw->exchanges[i]);
     free(gw->exchanges);
     /* Plugins go last: no instance of them is left. */
     for (size_t i = 0; i < gw->n_plugins; i++) {
@@ -1680,7 +1743,267 @@ void xgw_close(struct xgw_gateway *gw)
     }
     free(gw->plugins);
     xgw__config_free(gw->cfg);
+    for (size_t i = 0; i < gw->n_old_cfgs; i++)
+        xgw__config_free(gw->old_cfgs[i]);
+    free(gw->old_cfgs);
     free(gw);
+}
+
+/* ------------------------------------------------------------------------ */
+/* In-place reload                                                           */
+/* ------------------------------------------------------------------------ */
+
+static bool str_eq(const char *a, const char *b) { return a == b || (a && b && !strcmp(a, b)); }
+
+/* Same keys with the same values, in any order. `streams` does not count:
+ * it says what `xgw serve` subscribes, not how the instance works, and a
+ * host compares it subscription by subscription. */
+static bool kvs_same(const struct xgw__kv *a, size_t na, const struct xgw__kv *b, size_t nb)
+{
+    size_t ca = 0, cb = 0;
+    for (size_t i = 0; i < na; i++) {
+        if (!strcmp(a[i].key, "streams"))
+            continue;
+        ca++;
+        size_t k = 0;
+        while (k < nb && strcmp(b[k].key, a[i].key))
+            k++;
+        if (k == nb || !str_eq(a[i].value, b[k].value))
+            return false;
+    }
+    for (size_t i = 0; i < nb; i++)
+        cb += strcmp(b[i].key, "streams") != 0;
+    return ca == cb;
+}
+
+/* Unchanged means: plugin, network, every core key as written (values after
+ * ${VAR} expansion), the plugin's keys with their defaults, and the secrets
+ * themselves (a secret file may change under the same path). Both are bound
+ * to their plugin. Not seen: a CA file whose content changed under the
+ * same path. */
+static bool inst_same(const struct xgw__inst_cfg *a, const struct xgw__inst_cfg *b)
+{
+    return str_eq(a->plugin, b->plugin) && str_eq(a->network, b->network) && str_eq(a->api_key, b->api_key) &&
+           str_eq(a->api_secret, b->api_secret) && str_eq(a->ca_file, b->ca_file) &&
+           kvs_same(a->given, a->n_given, b->given, b->n_given) &&
+           kvs_same(a->extras, a->n_extras, b->extras, b->n_extras);
+}
+
+static bool cfg_used(const struct xgw_gateway *gw, const struct xgw__config *cfg)
+{
+    for (size_t i = 0; i < gw->n_exchanges; i++)
+        for (size_t k = 0; k < cfg->n_insts; k++)
+            if (gw->exchanges[i]->cfg == &cfg->insts[k])
+                return true;
+    return false;
+}
+
+/* Close instances taken out of the gateway (ex->removed set, queued tasks
+ * drained) and free them; the caller drives the loop. */
+static void exchanges_close(struct xgw_gateway *gw, struct xgw_exchange **exs, size_t n,
+                            const struct xgw__reload_hooks *hooks)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct xgw_exchange *ex = exs[i];
+        if (!ex)
+            continue;
+        if (hooks && hooks->closing)
+            hooks->closing(hooks->user, ex);
+        /* Streams first, as in xgw_close: their snapshot and token requests
+         * are calls cancelled below. */
+        xgw__streams_close_instance(ex);
+        exchange_cancel(ex);
+        if (ex->http)
+            xgw__http_free(ex->http); /* frees itself once libuv closed its handles */
+        ex->http = NULL;
+    }
+    int64_t deadline = xgw__mono_us() + 5 * 1000000;
+    for (;;) {
+        bool open = false;
+        for (size_t i = 0; i < n; i++)
+            open = open || (exs[i] && exs[i]->handles_open);
+        if (!open || xgw__mono_us() > deadline)
+            break;
+        uv_run(&gw->loop.uv, UV_RUN_NOWAIT);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (exs[i] && exs[i]->handles_open) {
+            /* leaked on purpose: libuv still holds its timers */
+            xgw__log(exs[i]->cfg->name, XGW_LOG_ERROR, "reload", "instance timers did not close in time");
+            continue;
+        }
+        exchange_free(exs[i]);
+    }
+}
+
+/* Give the loop back: to a new I/O thread when there was one, else to
+ * whichever thread drives it next. */
+static void loop_release(struct xgw_gateway *gw, bool had_thread)
+{
+    pthread_mutex_lock(&gw->loop.mu);
+    gw->loop.driving = false;
+    pthread_cond_broadcast(&gw->loop.cv);
+    pthread_mutex_unlock(&gw->loop.mu);
+    if (!had_thread)
+        return;
+    /* A synchronous caller may take the free role in between (no I/O
+     * thread): the thread starts once it lets go, which is at the end of
+     * its call. */
+    for (int i = 0; i < 10000; i++) {
+        if (xgw__loop_start(&gw->loop) == XGW_OK)
+            return;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    xgw__log(NULL, XGW_LOG_ERROR, "reload", "the I/O thread could not be restarted after the reload");
+}
+
+int xgw__gateway_reload(struct xgw_gateway *gw, const char *path, const char *plugin_dir,
+                        const struct xgw__reload_hooks *hooks, struct xgw__reload_stats *stats, struct xgw_error *err)
+{
+    if (err)
+        memset(err, 0, sizeof *err);
+    struct xgw__reload_stats st = {0};
+    if (stats)
+        *stats = st;
+    if (!gw || !path)
+        return xgw__set_errorf(err, XGW_ERR_INVALID_REQUEST, 0, "reload: gateway and file are required");
+    if (xgw__loop_on_loop_thread(&gw->loop) || atomic_load(&gw->closing))
+        return xgw__set_errorf(err, XGW_ERR_INVALID_REQUEST, 0,
+                               "reload: not from a gateway callback, nor while the gateway closes");
+
+    /* 1. Validate the whole file before anything changes: syntax and core
+     * keys, each instance's plugin and plugin keys, the host's checks. */
+    struct xgw__config *ncfg = NULL;
+    int rc = xgw__config_load(path, plugin_dir, &ncfg, err);
+    if (rc != XGW_OK)
+        return rc;
+    for (size_t j = 0; rc == XGW_OK && j < ncfg->n_insts; j++) {
+        struct xgw__inst_cfg *ic = &ncfg->insts[j];
+        const struct xgw_plugin *p = get_plugin(gw, ncfg->plugin_dir, ic->plugin, err);
+        if (!p)
+            rc = err && err->kind ? (int)err->kind : XGW_ERR_PLUGIN;
+        else
+            rc = xgw__config_bind_plugin(ncfg, ic, p, err);
+        if (rc == XGW_OK && hooks && hooks->check_instance)
+            rc = hooks->check_instance(hooks->user, ncfg, ic, p, err);
+    }
+    if (rc == XGW_OK && hooks && hooks->check_config)
+        rc = hooks->check_config(hooks->user, ncfg, err);
+
+    /* 2. Plan: a running instance whose configuration is unchanged is kept
+     * as it is (calls, pools, breakers, streams and counters); every other
+     * one is closed, and every new or changed one built afresh. */
+    size_t n_old = gw->n_exchanges, n_new = ncfg->n_insts;
+    struct xgw_exchange **next = NULL, **gone = NULL;
+    bool *fresh = NULL;
+    if (rc == XGW_OK) {
+        next = calloc(n_new ? n_new : 1, sizeof *next);
+        fresh = calloc(n_new ? n_new : 1, sizeof *fresh);
+        gone = calloc(n_old ? n_old : 1, sizeof *gone);
+        if (!next || !fresh || !gone)
+            rc = xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
+    }
+    if (rc != XGW_OK) {
+        free(next);
+        free(fresh);
+        free(gone);
+        xgw__config_free(ncfg);
+        return rc;
+    }
+    for (size_t i = 0; i < n_old; i++)
+        gone[i] = gw->exchanges[i];
+    for (size_t j = 0; j < n_new; j++)
+        for (size_t i = 0; i < n_old; i++)
+            if (gone[i] && !strcmp(gone[i]->cfg->name, ncfg->insts[j].name)) {
+                if (inst_same(gone[i]->cfg, &ncfg->insts[j])) {
+                    next[j] = gone[i];
+                    gone[i] = NULL;
+                    st.kept++;
+                } else {
+                    st.replaced++;
+                }
+                break;
+            }
+    st.added = n_new - st.kept - st.replaced;
+    st.removed = n_old - st.kept - st.replaced;
+
+    /* 3. The calling thread drives the loop from here: nothing runs beside
+     * it, and it may run the loop itself to close handles. */
+    bool had_thread = gw->loop.has_thread;
+    xgw__loop_take_over(&gw->loop);
+
+    /* 4. Build the new instances beside the running ones: a failure here
+     * (a plugin refusing its instance, a pool) still changes nothing. */
+    for (size_t j = 0; rc == XGW_OK && j < n_new; j++) {
+        if (next[j])
+            continue;
+        if (!(next[j] = calloc(1, sizeof *next[j]))) {
+            rc = xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
+            break;
+        }
+        fresh[j] = true;
+        rc = exchange_init(gw, next[j], &ncfg->insts[j], err);
+    }
+    if (rc != XGW_OK) {
+        struct xgw_exchange **built = calloc(n_new ? n_new : 1, sizeof *built);
+        for (size_t j = 0; j < n_new; j++)
+            if (fresh[j] && built) {
+                next[j]->removed = true;
+                built[j] = next[j];
+            }
+        if (built)
+            exchanges_close(gw, built, n_new, NULL);
+        free(built);
+        loop_release(gw, had_thread);
+        free(next);
+        free(fresh);
+        free(gone);
+        xgw__config_free(ncfg);
+        return rc;
+    }
+
+    /* 5. Commit. Tasks already queued for the instances that go (warm-up,
+     * calls) run first and see them removed; then those instances close. */
+    for (size_t i = 0; i < n_old; i++)
+        if (gone[i])
+            gone[i]->removed = true;
+    uv_run(&gw->loop.uv, UV_RUN_NOWAIT);
+    exchanges_close(gw, gone, n_old, hooks);
+    free(gw->exchanges);
+    gw->exchanges = next;
+    gw->n_exchanges = n_new;
+    /* Kept instances borrow their configuration from the file they were
+     * opened from: an older configuration lives until none does. */
+    struct xgw__config **olds = realloc(gw->old_cfgs, (gw->n_old_cfgs + 1) * sizeof *olds);
+    if (olds) {
+        gw->old_cfgs = olds;
+        gw->old_cfgs[gw->n_old_cfgs++] = gw->cfg;
+    } else if (cfg_used(gw, gw->cfg)) {
+        xgw__log(NULL, XGW_LOG_WARN, "reload", "out of memory: the previous configuration is kept in memory");
+    } else {
+        xgw__config_free(gw->cfg);
+    }
+    gw->cfg = ncfg;
+    for (size_t k = 0; k < gw->n_old_cfgs;) {
+        if (cfg_used(gw, gw->old_cfgs[k])) {
+            k++;
+            continue;
+        }
+        xgw__config_free(gw->old_cfgs[k]);
+        gw->old_cfgs[k] = gw->old_cfgs[--gw->n_old_cfgs];
+    }
+    xgw__log_configure(ncfg->log_level, ncfg->log_json);
+    if (!gw->no_network)
+        for (size_t j = 0; j < n_new; j++)
+            if (fresh[j])
+                instance_start(next[j]);
+    loop_release(gw, had_thread);
+    free(fresh);
+    free(gone);
+    if (stats)
+        *stats = st;
+    return XGW_OK;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1691,7 +2014,7 @@ size_t xgw_exchange_count(const struct xgw_gateway *gw) { return gw ? gw->n_exch
 
 struct xgw_exchange *xgw_exchange_at(struct xgw_gateway *gw, size_t i)
 {
-    return gw && i < gw->n_exchanges ? &gw->exchanges[i] : NULL;
+    return gw && i < gw->n_exchanges ? gw->exchanges[i] : NULL;
 }
 
 struct xgw_exchange *xgw_exchange_find(struct xgw_gateway *gw, const char *instance)
@@ -1699,8 +2022,8 @@ struct xgw_exchange *xgw_exchange_find(struct xgw_gateway *gw, const char *insta
     if (!gw || !instance)
         return NULL;
     for (size_t i = 0; i < gw->n_exchanges; i++)
-        if (!strcmp(gw->exchanges[i].cfg->name, instance))
-            return &gw->exchanges[i];
+        if (!strcmp(gw->exchanges[i]->cfg->name, instance))
+            return gw->exchanges[i];
     return NULL;
 }
 
@@ -1746,14 +2069,14 @@ int xgw_metrics(struct xgw_gateway *gw, enum xgw_metrics_format fmt, char **out)
         return XGW_ERR_INVALID_REQUEST;
     size_t n_eps = 0;
     for (size_t i = 0; i < gw->n_exchanges; i++)
-        n_eps += gw->exchanges[i].n_eps + 1;
+        n_eps += gw->exchanges[i]->n_eps + 1;
     struct xgw__metrics_inst *insts = calloc(gw->n_exchanges ? gw->n_exchanges : 1, sizeof *insts);
     const struct xgw__ep_metrics **eps = calloc(n_eps ? n_eps : 1, sizeof *eps);
     int rc = XGW_ERR_INTERNAL;
     if (insts && eps) {
         size_t k = 0;
         for (size_t i = 0; i < gw->n_exchanges; i++) {
-            struct xgw_exchange *ex = &gw->exchanges[i];
+            struct xgw_exchange *ex = gw->exchanges[i];
             insts[i].exchange = ex->cfg->name;
             insts[i].m = &ex->metrics;
             insts[i].eps = &eps[k];

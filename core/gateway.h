@@ -35,6 +35,7 @@
 #define XGW__MAX_BUCKETS XGW__METRIC_BUCKETS
 
 struct xgw__call;
+struct xgw__ws_ctx;
 /* Internal completion (warm-up pings, the market load before a PLACE). */
 typedef void (*xgw__internal_done_fn)(struct xgw__call *c, const struct xgw_result *res,
                                       const struct xgw_error *err);
@@ -122,6 +123,9 @@ struct xgw_exchange {
     uv_timer_t health_timer;    /* the next due health check */
     bool *checking;             /* per endpoint: a health check is in flight */
 
+    bool removed;               /* an in-place reload is closing it (xgw__gateway_reload) */
+    unsigned handles_open;      /* its uv timers not yet closed (an instance closed alone waits for them) */
+
     pthread_mutex_t status_mu;  /* guards status[] and banned_until_ms for readers */
     struct xgw__ep_status *status;
     int64_t banned_until_ms;
@@ -138,11 +142,14 @@ struct xgw_gateway {
     struct xgw__loop loop;
     struct xgw__plugin_ref *plugins;
     size_t n_plugins;
-    struct xgw_exchange *exchanges;
+    struct xgw_exchange **exchanges; /* each its own allocation: pointers survive a reload */
     size_t n_exchanges;
+    struct xgw__config **old_cfgs; /* earlier configurations that kept instances still borrow from */
+    size_t n_old_cfgs;
     struct xgw__gw_metrics metrics;
     atomic_bool closing;
     bool no_network;
+    struct xgw__ws_ctx *ws; /* the streams' lws context: made on the first stream, freed by xgw__streams_close */
 };
 
 /* Register a plugin linked into the process (tests, engines that link the
@@ -160,6 +167,46 @@ int xgw__call_internal(struct xgw_exchange *ex, enum xgw_op op, const struct xgw
 /* The same, sent to endpoint ep_index only (bypasses endpoint choice). */
 int xgw__call_internal_at(struct xgw_exchange *ex, enum xgw_op op, const struct xgw_call *args, int ep_index,
                           xgw__internal_done_fn done, void *user);
+
+/* In-place reload (SIGHUP of `xgw serve`). */
+struct xgw__reload_hooks {
+    void *user;
+    /* Before anything changes, for each instance of the new file (bound to
+     * its plugin p): non-zero refuses the file (fill err). Optional. */
+    int (*check_instance)(void *user, const struct xgw__config *cfg, const struct xgw__inst_cfg *ic,
+                          const struct xgw_plugin *p, struct xgw_error *err);
+    /* Then once for the file as a whole. Optional. */
+    int (*check_config)(void *user, const struct xgw__config *cfg, struct xgw_error *err);
+    /* Once the file is accepted, for each running instance about to be
+     * closed (removed or replaced); the calling thread drives the loop:
+     * drop the instance's subscriptions here (xgw_unsubscribe works; after
+     * this they are freed by the gateway). Optional. */
+    void (*closing)(void *user, struct xgw_exchange *ex);
+};
+struct xgw__reload_stats {
+    size_t kept, added, removed, replaced;
+};
+
+/* Reload gw from path in place. The whole file is validated first (syntax,
+ * keys, plugins, hooks->check_*): any error returns its kind with err filled
+ * and gw untouched. Otherwise, matching instances by name: an instance whose
+ * configuration is unchanged (everything but `streams` compared) is kept
+ * with its calls, pools, breakers, streams and counters; a removed one is
+ * closed (its calls complete CANCELLED, its streams closed); an added one
+ * is opened and started; a changed one (endpoints, limits, keys...) is
+ * replaced by a new instance - closed and opened anew, counters from zero.
+ * The new instances are built before any old one is closed, so a plugin
+ * refusing one still leaves gw as it was. gw->cfg becomes the new file
+ * (gateway keys: the log level/format apply at once; metrics_listen is the
+ * host's). Pointers to removed or replaced instances are invalid
+ * afterwards; kept ones stay valid.
+ * Threading: any thread but the loop's (not from a callback); the caller
+ * becomes the loop's driver for the duration (an I/O thread is stopped and
+ * restarted), so calls submitted meanwhile wait. Not concurrently with
+ * xgw_exchange_at/find/count, xgw_metrics or a call on a removed instance
+ * from other threads. Returns 0 and fills stats (may be NULL). */
+int xgw__gateway_reload(struct xgw_gateway *gw, const char *path, const char *plugin_dir,
+                        const struct xgw__reload_hooks *hooks, struct xgw__reload_stats *stats, struct xgw_error *err);
 
 /* Deep copy of a result into one malloc'd block (freed by xgw_result_free). */
 struct xgw_result *xgw__result_clone(const struct xgw_result *r);

@@ -330,12 +330,12 @@ static int streams_json(struct xgw_gateway *gw, struct xgw_buf *b)
     int rc = xgw__buf_append_str(b, "[");
     bool first = true;
     for (size_t i = 0; !rc && i < gw->n_exchanges; i++) {
-        const struct xgw__stream_metrics *m = xgw__stream_metrics(&gw->exchanges[i]);
+        const struct xgw__stream_metrics *m = xgw__stream_metrics(gw->exchanges[i]);
         if (!m)
             continue;
         rc = xgw__buf_append_str(b, first ? "{\"instance\":" : ",{\"instance\":");
         first = false;
-        const char *name = gw->exchanges[i].cfg->name;
+        const char *name = gw->exchanges[i]->cfg->name;
         rc = rc ? rc : xgw__buf_json_str(b, name, strlen(name));
         rc = rc ? rc
                 : xgw__buf_printf(
@@ -421,7 +421,7 @@ static void route(struct conn *c, const char *method, char *target)
 {
     struct xgw_listener *l = c->l;
     bool head = !strcmp(method, "HEAD");
-    if (!head && strcmp(method, "GET")) {
+    if (!head && strcmp(method, "GET") != 0) {
         c->close_after = true;
         static const char msg[] = "only GET and HEAD are served\n";
         respond(c, 405, "Method Not Allowed", "text/plain; charset=utf-8", "Allow: GET, HEAD\r\n", msg,
@@ -492,7 +492,7 @@ static void route(struct conn *c, const char *method, char *target)
 static const char *header_value(const char *line, const char *name)
 {
     size_t n = strlen(name);
-    if (strncasecmp(line, name, n) || line[n] != ':')
+    if (strncasecmp(line, name, n) != 0 || line[n] != ':')
         return NULL;
     const char *v = line + n + 1;
     while (*v == ' ' || *v == '\t')
@@ -527,7 +527,7 @@ static void handle_head(struct conn *c, char *head)
         version = target ? strtok_r(NULL, " ", &sp) : NULL;
     }
     if (!version || strtok_r(NULL, " ", &sp) || target[0] != '/' ||
-        (strcmp(version, "HTTP/1.1") && strcmp(version, "HTTP/1.0"))) {
+        (strcmp(version, "HTTP/1.1") != 0 && strcmp(version, "HTTP/1.0") != 0)) {
         c->close_after = true;
         respond_text(c, 400, "Bad Request", "malformed request line\n", false);
         return;
@@ -547,7 +547,7 @@ static void handle_head(struct conn *c, char *head)
             else if (has_token(v, "keep-alive"))
                 keep = true;
         } else if ((v = header_value(h, "Content-Length"))) {
-            if (strcmp(v, "0"))
+            if (strcmp(v, "0") != 0)
                 body = true;
         } else if (header_value(h, "Transfer-Encoding")) {
             body = true;

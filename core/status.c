@@ -92,7 +92,7 @@ int xgw_health(struct xgw_gateway *gw, char **json, enum xgw_health *overall)
     int rc = bp ? xgw__buf_append_str(bp, "{\"instances\":[") : 0;
     for (size_t i = 0; !rc && i < gw->n_exchanges; i++) {
         enum xgw__health h;
-        rc = inst_report(&gw->exchanges[i], bp, i == 0, &h);
+        rc = inst_report(gw->exchanges[i], bp, i == 0, &h);
         all = xgw__health_worst(all, h);
     }
     /* The overall state goes last in the text so it is computed from the

@@ -128,7 +128,7 @@ struct mgr {
     struct xgw_exchange *ex;
     struct xgw_gateway *gw;
     const struct xgw_plugin *p;
-    struct xgw__ws_ctx *wsctx;
+    struct xgw__ws_host *wsh; /* the instance's vhost on the gateway's lws context (gw->ws) */
     struct conn *conns;
     struct xgw_sub *subs;
     struct req *reqs;
@@ -911,7 +911,7 @@ static void conn_connect(struct conn *c)
     }
     c->st = C_CONNECTING;
     c->connect_started = mono_ms();
-    rc = xgw__ws_connect(m->wsctx, urls[(size_t)c->ep % n_urls], m->path.data ? m->path.data : "", MAX_MSG_BYTES,
+    rc = xgw__ws_connect(m->wsh, urls[(size_t)c->ep % n_urls], m->path.data ? m->path.data : "", MAX_MSG_BYTES,
                          &ws_cbs, c, &c->ws, &err);
     xgw__buf_wipe(&m->path); /* may carry the token */
     if (rc != XGW_OK) {
@@ -1189,7 +1189,7 @@ static void mgr_free(struct mgr *m)
     xgw__sink_free(m->sink);
     xgw__buf_free_sensitive(&m->msg);
     xgw__buf_free_sensitive(&m->path);
-    xgw__ws_ctx_free(m->wsctx);
+    xgw__ws_host_free(m->wsh);
     free(m);
 }
 
@@ -1245,7 +1245,11 @@ static struct mgr *mgr_get(struct xgw_exchange *ex, struct xgw_error *err)
         m->priv_urls = ex->ws_urls;
         m->n_priv = ex->n_ws;
     }
-    if (xgw__ws_ctx_new(&ex->gw->loop.uv, ex->cfg->name, ex->cfg->ca_file, &m->wsctx, err) != XGW_OK) {
+    /* One lws context per gateway, made on the first stream of any
+     * instance; each instance a vhost of its own with its own trust. */
+    struct xgw_gateway *gw = ex->gw;
+    if ((!gw->ws && xgw__ws_ctx_new(&gw->loop.uv, &gw->ws, err) != XGW_OK) ||
+        xgw__ws_host_new(gw->ws, ex->cfg->name, ex->cfg->ca_file, &m->wsh, err) != XGW_OK) {
         mgr_free(m);
         return NULL;
     }
@@ -1576,6 +1580,9 @@ static void on_tick_closed(uv_handle_t *h)
     m->tick_closed = true;
 }
 
+/* Everything of m stops but its connections' last callbacks: requests
+ * detached, subscriptions freed, the tick timer and every connection
+ * closing (the loop completes both). */
 static void mgr_close(struct mgr *m)
 {
     m->closing = true;
@@ -1590,21 +1597,74 @@ static void mgr_close(struct mgr *m)
     }
     uv_timer_stop(&m->tick);
     uv_close((uv_handle_t *)&m->tick, on_tick_closed);
-    xgw__ws_ctx_destroy(m->wsctx);
-    /* lws closes its handles through the loop: run it until it is done
-     * (bounded: a bug must not hang xgw_close forever). */
+    xgw__ws_host_close(m->wsh);
+}
+
+static bool mgr_closed(const struct mgr *m)
+{
+    return m->tick_closed && (xgw__ws_host_idle(m->wsh) || xgw__ws_ctx_gone(m->gw->ws));
+}
+
+static void mgr_free_closed(struct mgr *m)
+{
+    while (m->conns)
+        conn_free(m->conns);
+    mgr_free(m);
+}
+
+/* lws and libuv close their handles through the loop: run it (the caller
+ * drives it, outside any loop callback) until every manager of list is
+ * closed and, when the context is being destroyed, it is gone. Bounded: a
+ * bug must not hang a close forever. */
+static bool run_until_closed(struct xgw_gateway *gw, struct mgr *list, bool ctx_too)
+{
     int64_t deadline = mono_ms() + 5000;
-    while ((!xgw__ws_ctx_gone(m->wsctx) || !m->tick_closed) && mono_ms() < deadline) {
+    for (;;) {
+        bool done = !ctx_too || xgw__ws_ctx_gone(gw->ws);
+        for (struct mgr *m = list; m && done; m = m->reg_next)
+            done = mgr_closed(m);
+        if (done)
+            return true;
+        if (mono_ms() >= deadline)
+            return false;
         for (int i = 0; i < 20; i++)
-            uv_run(&m->gw->loop.uv, UV_RUN_NOWAIT);
-        xgw__ws_ctx_destroy_step(m->wsctx);
+            uv_run(&gw->loop.uv, UV_RUN_NOWAIT);
+        if (ctx_too)
+            xgw__ws_ctx_destroy_step(gw->ws);
     }
-    if (!xgw__ws_ctx_gone(m->wsctx))
+}
+
+/* Take gw's managers (all, or only ex's) out of the registry. */
+static struct mgr *take_mgrs(struct xgw_gateway *gw, const struct xgw_exchange *ex)
+{
+    struct mgr *list = NULL;
+    pthread_mutex_lock(&reg_mu);
+    for (struct mgr **pp = &registry; *pp;) {
+        struct mgr *m = *pp;
+        if (m->gw == gw && (!ex || m->ex == ex)) {
+            *pp = m->reg_next;
+            m->reg_next = list;
+            list = m;
+        } else {
+            pp = &m->reg_next;
+        }
+    }
+    pthread_mutex_unlock(&reg_mu);
+    return list;
+}
+
+void xgw__streams_close_instance(struct xgw_exchange *ex)
+{
+    struct mgr *m = take_mgrs(ex->gw, ex);
+    if (!m)
+        return;
+    mgr_close(m);
+    if (!run_until_closed(ex->gw, m, false)) {
+        /* leaked on purpose: freeing memory lws still uses would be worse */
         xgw__log(inst(m), XGW_LOG_ERROR, "ws_close", "libwebsockets did not finish closing in time");
-    while (m->conns) {
-        struct conn *c = m->conns;
-        conn_free(c);
+        return;
     }
+    mgr_free_closed(m);
 }
 
 void xgw__streams_close(struct xgw_gateway *gw)
@@ -1617,21 +1677,23 @@ void xgw__streams_close(struct xgw_gateway *gw)
     bool took = !xgw__loop_on_loop_thread(&gw->loop);
     if (took)
         xgw__loop_take_over(&gw->loop);
-    for (;;) {
-        pthread_mutex_lock(&reg_mu);
-        struct mgr **pp = &registry;
-        while (*pp && (*pp)->gw != gw)
-            pp = &(*pp)->reg_next;
-        struct mgr *m = *pp;
-        if (m)
-            *pp = m->reg_next;
-        pthread_mutex_unlock(&reg_mu);
-        if (!m)
-            break;
+    struct mgr *list = take_mgrs(gw, NULL);
+    for (struct mgr *m = list; m; m = m->reg_next)
         mgr_close(m);
-        if (xgw__ws_ctx_gone(m->wsctx) && m->tick_closed)
-            mgr_free(m);
-        /* else: leaked on purpose — freeing memory lws still uses would be worse */
+    if (gw->ws) {
+        xgw__ws_ctx_destroy(gw->ws); /* whatever the managers left open */
+        if (run_until_closed(gw, list, true)) {
+            while (list) {
+                struct mgr *m = list;
+                list = m->reg_next;
+                mgr_free_closed(m);
+            }
+            xgw__ws_ctx_free(gw->ws);
+            gw->ws = NULL;
+        } else {
+            /* leaked on purpose: freeing memory lws still uses would be worse */
+            xgw__log(NULL, XGW_LOG_ERROR, "ws_close", "libwebsockets did not finish closing in time");
+        }
     }
     if (took) {
         pthread_mutex_lock(&gw->loop.mu);

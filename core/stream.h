@@ -2,7 +2,8 @@
  * core/stream.h — the stream manager behind xgw/stream.h (internal).
  *
  * One manager per exchange instance, created on the first subscription:
- * it owns the instance's WebSocket context (core/ws.h), its connections,
+ * it owns the instance's WebSocket host (a vhost on the gateway's one lws
+ * context, gw->ws, made on the first stream of any instance; core/ws.h), its connections,
  * the subscriptions' topics (one (channel, symbol) each), their order books
  * (core/book.h) and the stream metrics below. Everything but the metrics
  * and the subscription statistics lives on the loop thread.
@@ -16,7 +17,7 @@
  *   - xgw__streams_close(gw) at the start of xgw_close, once the closing
  *     thread has taken the loop over and before the HTTP pools are freed and
  *     plugins destroyed: it closes every connection, destroys the lws
- *     contexts (running the loop until libuv has closed their handles),
+ *     context (running the loop until libuv has closed its handles),
  *     frees every subscription and detaches pending internal calls (they
  *     complete later, as CANCELLED, without touching freed memory).
  *     Idempotent; also callable by hosts/tests before xgw_close.
@@ -55,5 +56,12 @@ const struct xgw__stream_metrics *xgw__stream_metrics(const struct xgw_exchange 
 
 struct xgw_gateway;
 void xgw__streams_close(struct xgw_gateway *gw);
+/* Close one instance's streams (an in-place reload removes or replaces
+ * it): its subscriptions are freed (callers drop their xgw_sub pointers
+ * first), requests detached, connections closed and its vhost destroyed.
+ * The caller drives the loop and is outside any loop callback; it runs the
+ * loop until lws has closed the connections. The gateway's lws context
+ * stays for the other instances. */
+void xgw__streams_close_instance(struct xgw_exchange *ex);
 
 #endif

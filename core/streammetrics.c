@@ -116,10 +116,10 @@ static int render_prom(struct xgw_gateway *gw, struct xgw_buf *b)
     const char *names[64];
     size_t n = 0;
     for (size_t i = 0; i < gw->n_exchanges && n < 64; i++) {
-        const struct xgw__stream_metrics *m = xgw__stream_metrics(&gw->exchanges[i]);
+        const struct xgw__stream_metrics *m = xgw__stream_metrics(gw->exchanges[i]);
         if (m) {
             ms[n] = m;
-            names[n++] = gw->exchanges[i].cfg->name; /* an identifier: no escaping needed */
+            names[n++] = gw->exchanges[i]->cfg->name; /* an identifier: no escaping needed */
         }
     }
     if (n == 0)
@@ -181,12 +181,12 @@ static int render_json(struct xgw_gateway *gw, struct xgw_buf *b)
     int rc = xgw__buf_append_str(b, ",\"streams\":[");
     bool first = true;
     for (size_t i = 0; !rc && i < gw->n_exchanges; i++) {
-        const struct xgw__stream_metrics *m = xgw__stream_metrics(&gw->exchanges[i]);
+        const struct xgw__stream_metrics *m = xgw__stream_metrics(gw->exchanges[i]);
         if (!m)
             continue;
         rc = xgw__buf_printf(b, "%s{\"exchange\":", first ? "" : ",");
         first = false;
-        const char *name = gw->exchanges[i].cfg->name;
+        const char *name = gw->exchanges[i]->cfg->name;
         rc = rc ? rc : xgw__buf_json_str(b, name, strlen(name));
         rc = rc ? rc
                 : xgw__buf_printf(b, ",\"connections\":%lld",

@@ -21,8 +21,8 @@ struct wsq {
 };
 
 struct xgw__ws {
-    struct xgw__ws_ctx *ctx;
-    struct xgw__ws *next, *prev; /* ctx's list */
+    struct xgw__ws_host *host;
+    struct xgw__ws *next, *prev; /* host's list */
     struct lws *wsi;
     struct xgw__ws_cbs cbs;
     void *user;
@@ -36,17 +36,27 @@ struct xgw__ws {
     bool in_connect;    /* inside lws_client_connect_via_info */
     bool died_in_connect;
     char reason[128];
-    char host[256];
+    char host_name[256];
     char path[1024];
 };
 
+/* One per gateway: the lws context on the gateway's loop. */
 struct xgw__ws_ctx {
     struct lws_context *lws; /* set to NULL by lws when destruction completes */
     struct lws_protocols protocols[2];
+    struct xgw__ws_host *hosts;
+    bool destroying;
+};
+
+/* One per instance: an lws vhost with the instance's client TLS. */
+struct xgw__ws_host {
+    struct xgw__ws_ctx *ctx;
+    struct xgw__ws_host *next, *prev; /* ctx's list */
+    struct lws_vhost *vh;
     char *instance;
     char *ca_file;
     struct xgw__ws *conns;
-    bool destroying;
+    bool closing;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -78,11 +88,11 @@ static void q_free_all(struct xgw__ws *w)
 
 static void conn_unlink_free(struct xgw__ws *w)
 {
-    struct xgw__ws_ctx *c = w->ctx;
+    struct xgw__ws_host *h = w->host;
     if (w->prev)
         w->prev->next = w->next;
-    else if (c->conns == w)
-        c->conns = w->next;
+    else if (h->conns == w)
+        h->conns = w->next;
     if (w->next)
         w->next->prev = w->prev;
     q_free_all(w);
@@ -150,7 +160,7 @@ static int on_receive(struct xgw__ws *w, struct lws *wsi, const void *in, size_t
     return w->closing ? -1 : 0;
 }
 
-static void add_trust(struct xgw__ws_ctx *c, SSL_CTX *ssl)
+static void add_trust(struct xgw__ws_host *c, SSL_CTX *ssl)
 {
     if (!ssl)
         return;
@@ -162,15 +172,15 @@ static void add_trust(struct xgw__ws_ctx *c, SSL_CTX *ssl)
     SSL_CTX_set_verify(ssl, SSL_VERIFY_PEER, NULL);
 }
 
-static _Thread_local struct xgw__ws_ctx *creating;
+/* The vhost being created: lws asks for its extra trust from inside
+ * lws_create_vhost, through a stand-in wsi that carries no user data. */
+static _Thread_local struct xgw__ws_host *creating;
 
 static int lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     (void)user;
     if (reason == LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS) {
-        struct lws_context *lc = wsi ? lws_get_context(wsi) : NULL;
-        struct xgw__ws_ctx *c = lc ? lws_context_user(lc) : NULL;
-        add_trust(c ? c : creating, (SSL_CTX *)user);
+        add_trust(creating, (SSL_CTX *)user);
         return 0;
     }
     struct xgw__ws *w = wsi ? lws_get_opaque_user_data(wsi) : NULL;
@@ -226,41 +236,35 @@ static int lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 /* ------------------------------------------------------------------------ */
 
-int xgw__ws_ctx_new(uv_loop_t *loop, const char *instance, const char *ca_file, struct xgw__ws_ctx **out,
-                    struct xgw_error *err)
+static const uint64_t LWS_OPTS = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+                                 LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
+
+int xgw__ws_ctx_new(uv_loop_t *loop, struct xgw__ws_ctx **out, struct xgw_error *err)
 {
     pthread_once(&log_once, log_init);
     struct xgw__ws_ctx *c = calloc(1, sizeof *c);
-    if (!c || !(c->instance = strdup(instance ? instance : "")) || (ca_file && !(c->ca_file = strdup(ca_file)))) {
-        if (c)
-            free(c->instance);
-        free(c);
+    if (!c)
         return xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
-    }
     c->protocols[0].name = "xgw-ws";
     c->protocols[0].callback = lws_cb;
     c->protocols[0].rx_buffer_size = 64 * 1024;
-    c->protocols[0].user = c;
 
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     void *loops[1] = {loop};
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = c->protocols;
-    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
-                   LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
+    /* No default vhost: each instance gets its own (xgw__ws_host_new), so
+     * one context - one OpenSSL set-up by lws - serves every instance. */
+    info.options = LWS_OPTS | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     info.foreign_loops = loops;
     info.pcontext = &c->lws;
     info.user = c;
     info.gid = (gid_t)-1;
     info.uid = (uid_t)-1;
     info.timeout_secs = 10; /* connect + handshake */
-    creating = c;
     struct lws_context *lc = lws_create_context(&info);
-    creating = NULL;
     if (!lc) {
-        free(c->instance);
-        free(c->ca_file);
         free(c);
         return xgw__set_errorf(err, XGW_ERR_INTERNAL, 0,
                                "libwebsockets could not start on the event loop (is libwebsockets-evlib_uv installed?)");
@@ -275,8 +279,11 @@ void xgw__ws_ctx_destroy(struct xgw__ws_ctx *c)
     if (!c || c->destroying)
         return;
     c->destroying = true;
-    for (struct xgw__ws *w = c->conns; w; w = w->next)
-        w->closing = true;
+    for (struct xgw__ws_host *h = c->hosts; h; h = h->next) {
+        h->closing = true;
+        for (struct xgw__ws *w = h->conns; w; w = w->next)
+            w->closing = true;
+    }
     if (c->lws)
         lws_context_destroy(c->lws); /* every wsi is closed: on_closed for each */
 }
@@ -292,15 +299,100 @@ void xgw__ws_ctx_destroy_step(struct xgw__ws_ctx *c)
         lws_context_destroy(c->lws);
 }
 
+static void host_unlink_free(struct xgw__ws_host *h)
+{
+    while (h->conns) /* only if lws never reported them (should not happen) */
+        conn_unlink_free(h->conns);
+    struct xgw__ws_ctx *c = h->ctx;
+    if (h->prev)
+        h->prev->next = h->next;
+    else if (c->hosts == h)
+        c->hosts = h->next;
+    if (h->next)
+        h->next->prev = h->prev;
+    free(h->instance);
+    free(h->ca_file);
+    free(h);
+}
+
 void xgw__ws_ctx_free(struct xgw__ws_ctx *c)
 {
     if (!c)
         return;
-    while (c->conns) /* only if lws never reported them (should not happen) */
-        conn_unlink_free(c->conns);
-    free(c->instance);
-    free(c->ca_file);
+    while (c->hosts) /* lws freed the vhosts with the context */
+        host_unlink_free(c->hosts);
     free(c);
+}
+
+int xgw__ws_host_new(struct xgw__ws_ctx *c, const char *instance, const char *ca_file,
+                     struct xgw__ws_host **out, struct xgw_error *err)
+{
+    if (c->destroying || !c->lws)
+        return xgw__set_errorf(err, XGW_ERR_CANCELLED, 0, "WebSocket context is closing");
+    struct xgw__ws_host *h = calloc(1, sizeof *h);
+    if (!h || !(h->instance = strdup(instance ? instance : "")) ||
+        (ca_file && !(h->ca_file = strdup(ca_file)))) {
+        if (h)
+            free(h->instance);
+        free(h);
+        return xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
+    }
+    h->ctx = c;
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = c->protocols;
+    info.options = LWS_OPTS;
+    info.vhost_name = h->instance;
+    info.user = h;
+    /* lws shares one client SSL_CTX between vhosts whose TLS settings hash
+     * alike, and the CA file is part of that hash: instances with different
+     * ca_file never share a trust store, instances with the same one may. */
+    info.client_ssl_ca_filepath = h->ca_file;
+    creating = h;
+    h->vh = lws_create_vhost(c->lws, &info);
+    creating = NULL;
+    if (!h->vh) {
+        free(h->instance);
+        free(h->ca_file);
+        free(h);
+        return xgw__set_errorf(err, XGW_ERR_INTERNAL, 0,
+                               "libwebsockets could not create the client TLS context");
+    }
+    h->next = c->hosts;
+    if (c->hosts)
+        c->hosts->prev = h;
+    c->hosts = h;
+    *out = h;
+    return XGW_OK;
+}
+
+void xgw__ws_host_close(struct xgw__ws_host *h)
+{
+    if (!h)
+        return;
+    h->closing = true;
+    for (struct xgw__ws *w = h->conns; w; w = w->next)
+        xgw__ws_close(w);
+}
+
+bool xgw__ws_host_idle(const struct xgw__ws_host *h) { return !h || !h->conns; }
+
+void xgw__ws_host_free(struct xgw__ws_host *h)
+{
+    if (!h)
+        return;
+    struct xgw__ws_ctx *c = h->ctx;
+    if (c->lws && !c->destroying) {
+        if (h->conns) {
+            /* lws would call back into a freed host: keep it (a bug, logged) */
+            xgw__log(h->instance, XGW_LOG_ERROR, "ws_close", "WebSocket connections still open; not freed");
+            return;
+        }
+        /* No wsi is bound to it any more, so lws frees it at once. */
+        lws_vhost_destroy(h->vh);
+    }
+    host_unlink_free(h);
 }
 
 /* "wss://host[:port][/prefix]" -> host, port, prefix. */
@@ -340,17 +432,18 @@ static int split_url(const char *url, char *host, size_t hcap, int *port, const 
     return 0;
 }
 
-int xgw__ws_connect(struct xgw__ws_ctx *c, const char *url, const char *path, size_t max_msg,
+int xgw__ws_connect(struct xgw__ws_host *h, const char *url, const char *path, size_t max_msg,
                     const struct xgw__ws_cbs *cbs, void *user, struct xgw__ws **out, struct xgw_error *err)
 {
-    if (c->destroying || !c->lws)
+    struct xgw__ws_ctx *c = h->ctx;
+    if (c->destroying || !c->lws || h->closing)
         return xgw__set_errorf(err, XGW_ERR_CANCELLED, 0, "WebSocket context is closing");
     struct xgw__ws *w = calloc(1, sizeof *w);
     if (!w)
         return xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
     int port;
     const char *prefix;
-    if (split_url(url, w->host, sizeof w->host, &port, &prefix) != 0) {
+    if (split_url(url, w->host_name, sizeof w->host_name, &port, &prefix) != 0) {
         free(w);
         return xgw__set_errorf(err, XGW_ERR_INVALID_REQUEST, 0, "WebSocket endpoint %s is not a wss://host[:port] URL",
                                url);
@@ -362,25 +455,26 @@ int xgw__ws_connect(struct xgw__ws_ctx *c, const char *url, const char *path, si
     }
     if (w->path[0] == '\0')
         strcpy(w->path, "/");
-    w->ctx = c;
+    w->host = h;
     w->cbs = *cbs;
     w->user = user;
     w->max_msg = max_msg ? max_msg : (16u << 20);
     /* link first: callbacks may run inside the connect call */
-    w->next = c->conns;
-    if (c->conns)
-        c->conns->prev = w;
-    c->conns = w;
+    w->next = h->conns;
+    if (h->conns)
+        h->conns->prev = w;
+    h->conns = w;
 
     struct lws_client_connect_info ci;
     memset(&ci, 0, sizeof ci);
     ci.context = c->lws;
-    ci.address = w->host;
+    ci.vhost = h->vh;
+    ci.address = w->host_name;
     ci.port = port;
     ci.ssl_connection = LCCSCF_USE_SSL; /* verification on: no ALLOW_* flag, ever */
     ci.path = w->path;
-    ci.host = w->host;
-    ci.origin = w->host;
+    ci.host = w->host_name;
+    ci.origin = w->host_name;
     ci.protocol = NULL;
     ci.local_protocol_name = c->protocols[0].name;
     ci.alpn = "http/1.1";

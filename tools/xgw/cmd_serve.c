@@ -8,8 +8,8 @@
  * metrics_listen (or --listen) through the library's status server
  * (xgw_listen, core/httpd.c). stdout gets one JSON line per life event:
  *   {"event":"serving","listen":"127.0.0.1:9464","url":"http://...","instances":[...],"subscriptions":N}
- *   {"event":"reloaded",...same members...}
- *   {"event":"reload_failed","error":{...}}
+ *   {"event":"reloaded",...same members...,"kept":K,"added":A,"removed":R,"replaced":C}
+ *   {"event":"reload_failed","kind":"..."}
  *   {"event":"stopped","signal":"SIGTERM"}
  *
  * Signals are taken synchronously: SIGINT, SIGTERM and SIGHUP are blocked
@@ -19,18 +19,23 @@
  * SIGTERM/SIGINT: the status server is closed, every subscription closed,
  * and xgw_close completes pending calls (CANCELLED); exit 0.
  *
- * SIGHUP reloads the file as one unit, a "generation": a new gateway is
- * opened from the file and started, and its subscriptions are checked
- * (channel supported by the plugin, a key for orders), while the old one
- * keeps running. Any error (syntax, key, plugin, streams) refuses the new
- * file: the error is logged and printed, and the old generation keeps
- * serving untouched. Otherwise the status server moves to the new gateway
- * (same address; when the file says port 0 the port already bound is kept,
- * so scrapers keep working), the old gateway is closed, and then the new
- * one subscribes its streams (see reload() for why not before). So every
- * stream, also of an unchanged instance, is re-created: a short pause in
- * its data (reconnect, fresh book snapshot) and counters from zero. The
- * gateway cannot add or remove instances in place.
+ * SIGHUP reloads the file in place (xgw__gateway_reload, core/gateway.c).
+ * The whole file is checked first - syntax, keys, plugins, and here each
+ * instance's `streams` (channel supported by the plugin, a key for orders)
+ * and the listen address - and any error refuses it: the error is logged
+ * and printed, and the running configuration keeps serving untouched.
+ * Otherwise, instance by instance (matched by name):
+ *   - unchanged (every key equal but `streams`): kept as it is - pools,
+ *     breakers, counters, and its subscriptions whose spec is unchanged
+ *     (same connection, same message and reconnect counts, no pause);
+ *     subscriptions added to or removed from its `streams` are made/closed;
+ *   - removed: its subscriptions and the instance are closed;
+ *   - added: opened, started, its streams subscribed;
+ *   - changed (endpoints, limits, keys, any other key): replaced - closed
+ *     and opened anew, its streams re-created (a short pause in their data,
+ *     counters from zero).
+ * The status server stays up throughout (it is moved only when the address
+ * changed; a configured port 0 keeps the port already bound).
  */
 #define _GNU_SOURCE /* sigwaitinfo, strsignal */
 #include <errno.h>
@@ -49,26 +54,33 @@
 #include "log.h"
 #include "xgw/stream.h"
 
-struct gen;
+struct srv;
 
 struct sub_rec {
-    struct gen *g;
+    struct srv *g;
     struct xgw_exchange *ex;
     struct xgw_sub *sub;  /* NULL until subscribed (written under g->mu) */
-    const char *instance; /* borrowed from the gateway's config */
+    const char *instance; /* ex->cfg->name (valid as long as ex) */
     struct xgw__stream_spec spec;
     int id;
     int64_t since_ms; /* wall clock of the subscription */
     /* under g->mu: the last GAP event */
     int64_t gap_from_ms, gap_to_ms;
+    bool gone;  /* its instance was closed by a reload (main thread) */
+    bool taken; /* reload: carried over into the new list (main thread) */
 };
 
-/* One generation: a gateway, its subscriptions and its status server. */
-struct gen {
+/* What serve runs: one gateway for the life of the process, its
+ * subscriptions and its status server. */
+struct srv {
     struct xgw_gateway *gw;
     struct xgw_listener *lis;
-    struct sub_rec *subs;
+    /* Each record is its own allocation: its address is the user pointer of
+     * its subscription's events and must survive a reload. subs/n_subs
+     * change under mu (the status function reads them on the loop thread). */
+    struct sub_rec **subs;
     size_t n_subs;
+    int last_id;
     pthread_mutex_t mu;
     char listen_cfg[128]; /* metrics_listen as configured (or --listen) */
     unsigned listen_flags;
@@ -90,18 +102,15 @@ static void on_event(void *user, const struct xgw_event *ev)
 /* The "subscriptions" member of /status.json (loop thread). */
 static int status_fn(void *user, struct xgw_buf *b)
 {
-    struct gen *g = user;
+    struct srv *g = user;
     bool first = true;
     int rc = xgw__buf_append_str(b, "[");
+    pthread_mutex_lock(&g->mu);
     for (size_t i = 0; !rc && i < g->n_subs; i++) {
-        struct sub_rec *r = &g->subs[i];
+        struct sub_rec *r = g->subs[i];
         struct xgw_sub_stats st;
         memset(&st, 0, sizeof st);
-        pthread_mutex_lock(&g->mu);
-        struct xgw_sub *sub = r->sub;
-        int64_t gf = r->gap_from_ms, gt = r->gap_to_ms;
-        pthread_mutex_unlock(&g->mu);
-        if (!sub || xgw_sub_stats(sub, &st) != 0)
+        if (!r->sub || xgw_sub_stats(r->sub, &st) != 0)
             continue;
         rc = xgw__buf_printf(b, "%s{\"id\":%d,\"instance\":", first ? "" : ",", r->id);
         first = false;
@@ -121,14 +130,26 @@ static int status_fn(void *user, struct xgw_buf *b)
                       (unsigned long long)st.messages, (unsigned long long)st.gaps,
                       (unsigned long long)st.reconnects, (unsigned long long)st.resyncs,
                       (unsigned long long)st.dropped, (long long)st.last_event_ms, (long long)r->since_ms,
-                      (long long)gf, (long long)gt);
+                      (long long)r->gap_from_ms, (long long)r->gap_to_ms);
     }
+    pthread_mutex_unlock(&g->mu);
     return rc ? rc : xgw__buf_append_str(b, "]");
+}
+
+/* Take r's subscription away from the status function, then close it
+ * (never under mu: xgw_unsubscribe waits for the loop thread). */
+static void rec_unsubscribe(struct sub_rec *r)
+{
+    pthread_mutex_lock(&r->g->mu);
+    struct xgw_sub *sub = r->sub;
+    r->sub = NULL;
+    pthread_mutex_unlock(&r->g->mu);
+    xgw_unsubscribe(sub);
 }
 
 /* Close in the order that keeps every borrowed pointer valid: the server
  * (its status function reads subs), the subscriptions, the gateway. */
-static void gen_close(struct gen *g)
+static void srv_close(struct srv *g)
 {
     if (!g)
         return;
@@ -136,10 +157,12 @@ static void gen_close(struct gen *g)
     g->lis = NULL;
     xgw__log(NULL, XGW_LOG_DEBUG, "stop", "status server closed");
     for (size_t i = 0; i < g->n_subs; i++)
-        xgw_unsubscribe(g->subs[i].sub);
+        rec_unsubscribe(g->subs[i]);
     xgw__log(NULL, XGW_LOG_DEBUG, "stop", "%zu subscription(s) closed", g->n_subs);
     xgw_close(g->gw);
     xgw__log(NULL, XGW_LOG_DEBUG, "stop", "gateway closed");
+    for (size_t i = 0; i < g->n_subs; i++)
+        free(g->subs[i]);
     free(g->subs);
     pthread_mutex_destroy(&g->mu);
     free(g);
@@ -157,36 +180,151 @@ static int fail(struct xgw_error *err, enum xgw_err_kind kind, const char *fmt, 
     return kind;
 }
 
-/* Checks xgw_subscribe would make only when it is called, made before a
- * reload switches over so that such a file is refused while the old
- * configuration still runs. */
-static int precheck(const struct sub_rec *r, const struct xgw_exchange *ex, struct xgw_error *err)
+/* The instance's `streams`, parsed and checked against its plugin: the
+ * checks xgw_subscribe would make only when it is called, made before a
+ * reload changes anything so that such a file is refused while the old
+ * configuration still runs. *out is malloc'd (NULL when none). */
+static int streams_check(const struct xgw__config *cfg, const struct xgw__inst_cfg *ic,
+                         const struct xgw_plugin *p, struct xgw__stream_spec **out, size_t *n,
+                         struct xgw_error *err)
 {
-    const struct xgw_plugin *p = ex->plugin;
+    *out = NULL;
+    *n = 0;
+    char why[160];
     int rc = 0;
-    if (!p->ws_path || !p->ws_sub_msg || !p->ws_parse)
-        rc = fail(err, XGW_ERR_UNSUPPORTED, "streams of %s: plugin %s has no streams", r->instance, p->name);
-    else if (r->spec.channel == XGW_CH_BOOK && p->ws.book_model == XGW_BOOK_NONE)
-        rc = fail(err, XGW_ERR_UNSUPPORTED, "streams of %s: plugin %s has no book stream", r->instance,
-                  p->name);
-    else if (r->spec.channel == XGW_CH_ORDERS && (!ex->cfg->api_key || !ex->cfg->api_key[0]))
-        rc =
-            fail(err, XGW_ERR_AUTH, "streams of %s: the orders stream needs api_key/api_secret", r->instance);
+    if (ic->streams && xgw__streams_parse(ic->streams, out, n, why, sizeof why) != 0)
+        rc = fail(err, XGW_ERR_CONFIG, "streams of %s: %s", ic->name, why); /* the config load checked it */
+    for (size_t k = 0; !rc && k < *n; k++) {
+        enum xgw_channel ch = (*out)[k].channel;
+        if (!p->ws_path || !p->ws_sub_msg || !p->ws_parse)
+            rc = fail(err, XGW_ERR_UNSUPPORTED, "streams of %s: plugin %s has no streams", ic->name, p->name);
+        else if (ch == XGW_CH_BOOK && p->ws.book_model == XGW_BOOK_NONE)
+            rc = fail(err, XGW_ERR_UNSUPPORTED, "streams of %s: plugin %s has no book stream", ic->name,
+                      p->name);
+        else if (ch == XGW_CH_ORDERS && (!ic->api_key || !ic->api_key[0]))
+            rc = fail(err, XGW_ERR_AUTH, "streams of %s: the orders stream needs api_key/api_secret",
+                      ic->name);
+    }
     if (rc) {
-        snprintf(err->file, sizeof err->file, "%s", ex->gw->cfg->path);
-        err->line = xgw__config_line(ex->cfg, "streams");
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        snprintf(err->file, sizeof err->file, "%s", cfg->path);
+        err->line = xgw__config_line(ic, "streams");
         snprintf(err->key, sizeof err->key, "streams");
-        snprintf(err->exchange, sizeof err->exchange, "%s", r->instance);
+        snprintf(err->exchange, sizeof err->exchange, "%s", ic->name);
     }
     return rc;
 }
 
-/* Open and start a generation from the file and prepare (and check) its
- * subscriptions; gen_subscribe starts them. No server yet. */
-static int gen_open(struct cli *c, const char *listen_override, struct gen **out, struct xgw_error *err)
+/* The address to serve on: --listen, else metrics_listen of cfg. */
+static int listen_addr(const struct xgw__config *cfg, const char *override, char *out, size_t cap,
+                       struct xgw_error *err)
+{
+    const char *listen = override ? override : cfg->metrics_listen;
+    int rc = 0;
+    if (!listen)
+        rc = fail(
+            err, XGW_ERR_CONFIG,
+            "serve needs an address: set metrics_listen in [gateway] of %s (e.g. 127.0.0.1:9464) or give "
+            "--listen ADDR",
+            cfg->path);
+    else if (strlen(listen) >= cap)
+        rc = fail(err, XGW_ERR_CONFIG, "the listen address %s is too long", listen);
+    if (rc && !override) {
+        snprintf(err->file, sizeof err->file, "%s", cfg->path);
+        snprintf(err->key, sizeof err->key, "metrics_listen");
+    }
+    if (!rc)
+        snprintf(out, cap, "%s", listen);
+    return rc;
+}
+
+/* The configuration of the running instance ex in the current file (a kept
+ * instance still borrows the file it was opened from). */
+static const struct xgw__inst_cfg *current_cfg(const struct xgw_gateway *gw, const struct xgw_exchange *ex)
+{
+    for (size_t i = 0; i < gw->cfg->n_insts; i++)
+        if (!strcmp(gw->cfg->insts[i].name, ex->cfg->name))
+            return &gw->cfg->insts[i];
+    return ex->cfg;
+}
+
+static bool spec_eq(const struct xgw__stream_spec *a, const struct xgw__stream_spec *b)
+{
+    if (a->channel != b->channel || a->depth != b->depth || a->n_symbols != b->n_symbols)
+        return false;
+    for (size_t k = 0; k < a->n_symbols; k++)
+        if (strcmp(a->symbols[k], b->symbols[k]))
+            return false;
+    return true;
+}
+
+/* The subscription records the current file asks for, in file order:
+ * records of `prev` (not gone) with the same instance and spec are carried
+ * over (marked taken), the others are new and not yet subscribed. */
+static int recs_build(struct srv *g, struct sub_rec **prev, size_t n_prev, struct sub_rec ***out,
+                      size_t *n_out, struct xgw_error *err)
+{
+    struct sub_rec **list = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    for (size_t i = 0; !rc && i < g->gw->n_exchanges; i++) {
+        struct xgw_exchange *ex = g->gw->exchanges[i];
+        struct xgw__stream_spec *specs;
+        size_t n_specs;
+        rc = streams_check(g->gw->cfg, current_cfg(g->gw, ex), ex->plugin, &specs, &n_specs, err);
+        for (size_t k = 0; !rc && k < n_specs; k++) {
+            if (n == cap) {
+                cap = cap ? 2 * cap : 8;
+                struct sub_rec **l = realloc(list, cap * sizeof *l);
+                if (!l) {
+                    rc = fail(err, XGW_ERR_INTERNAL, "out of memory");
+                    break;
+                }
+                list = l;
+            }
+            struct sub_rec *r = NULL;
+            for (size_t p = 0; !r && p < n_prev; p++)
+                if (!prev[p]->gone && !prev[p]->taken && prev[p]->ex == ex &&
+                    spec_eq(&prev[p]->spec, &specs[k]))
+                    r = prev[p];
+            if (r) {
+                r->taken = true;
+            } else if ((r = calloc(1, sizeof *r))) {
+                r->g = g;
+                r->ex = ex;
+                r->instance = ex->cfg->name;
+                r->spec = specs[k];
+                r->id = ++g->last_id;
+            } else {
+                rc = fail(err, XGW_ERR_INTERNAL, "out of memory");
+                break;
+            }
+            list[n++] = r;
+        }
+        free(specs);
+    }
+    if (rc) {
+        for (size_t i = 0; i < n; i++)
+            if (!list[i]->taken)
+                free(list[i]);
+        for (size_t p = 0; p < n_prev; p++)
+            prev[p]->taken = false;
+        free(list);
+        return rc;
+    }
+    *out = list;
+    *n_out = n;
+    return 0;
+}
+
+/* Open and start the gateway from the file and prepare (and check) its
+ * subscriptions; srv_subscribe starts them. No server yet. */
+static int srv_open(struct cli *c, const char *listen_override, struct srv **out, struct xgw_error *err)
 {
     *out = NULL;
-    struct gen *g = calloc(1, sizeof *g);
+    struct srv *g = calloc(1, sizeof *g);
     if (!g)
         return fail(err, XGW_ERR_INTERNAL, "out of memory");
     pthread_mutex_init(&g->mu, NULL);
@@ -197,78 +335,30 @@ static int gen_open(struct cli *c, const char *listen_override, struct gen **out
         return err->kind ? (int)err->kind : XGW_ERR_INTERNAL;
     }
     const struct xgw__config *cfg = g->gw->cfg;
-    const char *listen = listen_override ? listen_override : cfg->metrics_listen;
-    int rc = 0;
-    if (!listen)
-        rc = fail(
-            err, XGW_ERR_CONFIG,
-            "serve needs an address: set metrics_listen in [gateway] of %s (e.g. 127.0.0.1:9464) or give "
-            "--listen ADDR",
-            c->config);
-    else if (strlen(listen) >= sizeof g->listen_cfg)
-        rc = fail(err, XGW_ERR_CONFIG, "the listen address %s is too long", listen);
-    if (rc) {
-        if (err->kind == XGW_ERR_CONFIG && !listen_override) {
-            snprintf(err->file, sizeof err->file, "%s", c->config);
-            snprintf(err->key, sizeof err->key, "metrics_listen");
-        }
-        gen_close(g);
-        return rc;
-    }
-    snprintf(g->listen_cfg, sizeof g->listen_cfg, "%s", listen);
+    int rc = listen_addr(cfg, listen_override, g->listen_cfg, sizeof g->listen_cfg, err);
     g->listen_flags = cfg->metrics_listen_public ? XGW_LISTEN_PUBLIC : 0;
-
-    /* Every subscription record exists before the server starts, so the
-     * array never moves under the status function. */
-    size_t total = 0;
-    struct xgw__stream_spec **specs = calloc(g->gw->n_exchanges + 1, sizeof *specs);
-    size_t *n_specs = calloc(g->gw->n_exchanges + 1, sizeof *n_specs);
-    if (!specs || !n_specs)
-        rc = fail(err, XGW_ERR_INTERNAL, "out of memory");
-    for (size_t i = 0; !rc && i < g->gw->n_exchanges; i++) {
-        const struct xgw__inst_cfg *ic = g->gw->exchanges[i].cfg;
-        char why[160];
-        if (ic->streams && xgw__streams_parse(ic->streams, &specs[i], &n_specs[i], why, sizeof why) != 0)
-            rc = fail(err, XGW_ERR_CONFIG, "streams of %s: %s", ic->name,
-                      why); /* the config load checked it */
-        total += n_specs[i];
-    }
-    if (!rc && total && !(g->subs = calloc(total, sizeof *g->subs)))
-        rc = fail(err, XGW_ERR_INTERNAL, "out of memory");
-    for (size_t i = 0; !rc && i < g->gw->n_exchanges; i++) {
-        struct xgw_exchange *ex = &g->gw->exchanges[i];
-        for (size_t k = 0; !rc && k < n_specs[i]; k++) {
-            struct sub_rec *r = &g->subs[g->n_subs];
-            r->g = g;
-            r->ex = ex;
-            r->instance = ex->cfg->name;
-            r->spec = specs[i][k];
-            r->id = (int)g->n_subs + 1;
-            rc = precheck(r, ex, err);
-            g->n_subs++;
-        }
-    }
-    for (size_t i = 0; specs && i < g->gw->n_exchanges; i++)
-        free(specs[i]);
-    free(specs);
-    free(n_specs);
+    if (!rc)
+        rc = recs_build(g, NULL, 0, &g->subs, &g->n_subs, err);
     if (!rc)
         rc = xgw_start(g->gw, err);
     if (rc) {
-        gen_close(g);
+        srv_close(g);
         return rc;
     }
     *out = g;
     return 0;
 }
 
-/* Start every subscription of g. 0, or the first failure (the others are
- * still attempted; a failed one stays without a sub and is not shown). */
-static int gen_subscribe(struct gen *g, struct xgw_error *first)
+/* Subscribe every record of g that has no subscription yet. 0, or the first
+ * failure (the others are still attempted; a failed one stays without a
+ * sub and is not shown). */
+static int srv_subscribe(struct srv *g, struct xgw_error *first)
 {
     int rc0 = 0;
     for (size_t i = 0; i < g->n_subs; i++) {
-        struct sub_rec *r = &g->subs[i];
+        struct sub_rec *r = g->subs[i];
+        if (r->sub)
+            continue;
         const char *syms[XGW__STREAM_MAX_SYMS];
         for (size_t s = 0; s < r->spec.n_symbols; s++)
             syms[s] = r->spec.symbols[s];
@@ -298,12 +388,13 @@ static int gen_subscribe(struct gen *g, struct xgw_error *first)
     return rc0;
 }
 
-/* Start g's status server on its address; reuse_port > 0 replaces a
- * configured port 0 (a reload keeps the port scrapers know). */
-static int gen_listen(struct gen *g, int reuse_port, struct xgw_error *err)
+/* Start g's status server on addr; reuse_port > 0 replaces a configured
+ * port 0 (a reload keeps the port scrapers know). */
+static int srv_listen(struct srv *g, const char *listen_cfg, unsigned flags, int reuse_port,
+                      struct xgw_error *err)
 {
     char addr[160];
-    snprintf(addr, sizeof addr, "%s", g->listen_cfg);
+    snprintf(addr, sizeof addr, "%s", listen_cfg);
     char *colon = strrchr(addr, ':');
     if (reuse_port > 0) {
         if (!colon)
@@ -311,10 +402,10 @@ static int gen_listen(struct gen *g, int reuse_port, struct xgw_error *err)
         else if (!strcmp(colon + 1, "0"))
             snprintf(colon + 1, sizeof addr - (size_t)(colon + 1 - addr), "%d", reuse_port);
     }
-    return xgw__listen_ex(g->gw, addr, g->listen_flags, status_fn, g, &g->lis, err);
+    return xgw__listen_ex(g->gw, addr, flags, status_fn, g, &g->lis, err);
 }
 
-static void print_life(const char *event, const struct gen *g)
+static void print_life(const char *event, const struct srv *g, const struct xgw__reload_stats *st)
 {
     struct xgw_buf b = {0};
     xgw__buf_append_str(&b, "{");
@@ -332,13 +423,19 @@ static void print_life(const char *event, const struct gen *g)
     cli_j_key(&b, "instances");
     xgw__buf_append_str(&b, "[");
     for (size_t i = 0; i < g->gw->n_exchanges; i++) {
-        const char *n = g->gw->exchanges[i].cfg->name;
+        const char *n = g->gw->exchanges[i]->cfg->name;
         if (i)
             xgw__buf_append_str(&b, ",");
         xgw__buf_json_str(&b, n, strlen(n));
     }
     xgw__buf_append_str(&b, "]");
     cli_j_int(&b, "subscriptions", (long long)g->n_subs);
+    if (st) {
+        cli_j_int(&b, "kept", (long long)st->kept);
+        cli_j_int(&b, "added", (long long)st->added);
+        cli_j_int(&b, "removed", (long long)st->removed);
+        cli_j_int(&b, "replaced", (long long)st->replaced);
+    }
     xgw__buf_append_str(&b, "}\n");
     if (b.data) {
         fputs(b.data, stdout);
@@ -362,53 +459,124 @@ static void print_reload_failed(const struct xgw_error *err)
                  "new configuration refused, the running one is kept: %s", err->message);
 }
 
-/* SIGHUP: open and check the new generation beside the old one; switch
- * only when that succeeded. The new generation subscribes its streams only
- * after the old gateway is closed: two live libwebsockets contexts with
- * TLS (the old gateway's and the new one's) make lws 4.1 re-run its global
- * OpenSSL set-up, which leaks the older context's client SSL_CTX (about
- * 0.7 MB per reload, seen by LeakSanitizer). Returns the generation that
- * serves afterwards. */
-static struct gen *reload(struct cli *c, const char *listen_override, struct gen *old)
+/* ---- the hooks of xgw__gateway_reload ---- */
+
+struct reload_ctx {
+    struct srv *g;
+    const char *listen_override;
+    char listen[128];
+    unsigned flags;
+};
+
+static int hook_check_instance(void *user, const struct xgw__config *cfg, const struct xgw__inst_cfg *ic,
+                               const struct xgw_plugin *p, struct xgw_error *err)
+{
+    (void)user;
+    struct xgw__stream_spec *specs;
+    size_t n;
+    int rc = streams_check(cfg, ic, p, &specs, &n, err);
+    free(specs);
+    return rc;
+}
+
+static int hook_check_config(void *user, const struct xgw__config *cfg, struct xgw_error *err)
+{
+    struct reload_ctx *rc = user;
+    rc->flags = cfg->metrics_listen_public ? XGW_LISTEN_PUBLIC : 0;
+    return listen_addr(cfg, rc->listen_override, rc->listen, sizeof rc->listen, err);
+}
+
+/* An instance is about to be closed: its subscriptions go first. */
+static void hook_closing(void *user, struct xgw_exchange *ex)
+{
+    struct reload_ctx *rc = user;
+    struct srv *g = rc->g;
+    for (size_t i = 0; i < g->n_subs; i++) {
+        struct sub_rec *r = g->subs[i];
+        if (r->ex != ex || r->gone)
+            continue;
+        rec_unsubscribe(r);
+        r->gone = true;
+    }
+}
+
+/* SIGHUP: reload the gateway in place (see the top of the file), then bring
+ * the subscription records in line with the new file. */
+static void reload(struct cli *c, const char *listen_override, struct srv *g)
 {
     xgw__log(NULL, XGW_LOG_INFO, "reload", "SIGHUP: reloading %s", c->config);
+    struct reload_ctx rctx = {.g = g, .listen_override = listen_override};
+    struct xgw__reload_hooks hooks = {
+        .user = &rctx,
+        .check_instance = hook_check_instance,
+        .check_config = hook_check_config,
+        .closing = hook_closing,
+    };
+    struct xgw__reload_stats st;
     struct xgw_error err;
     memset(&err, 0, sizeof err);
-    struct gen *g = NULL;
-    if (gen_open(c, listen_override, &g, &err) != 0) {
+    if (xgw__gateway_reload(g->gw, c->config, c->plugin_dir, &hooks, &st, &err) != 0) {
         print_reload_failed(&err);
-        return old;
+        return;
     }
-    /* The port moves only when the address changed; a configured port 0
-     * keeps the port already bound. */
-    int old_port = xgw_listener_port(old->lis);
-    bool same = !strcmp(g->listen_cfg, old->listen_cfg);
-    xgw_listen_close(old->lis);
-    old->lis = NULL;
-    if (gen_listen(g, same ? old_port : 0, &err) != 0) {
-        print_reload_failed(&err);
-        gen_close(g);
-        struct xgw_error e2;
-        if (gen_listen(old, old_port, &e2) != 0) {
-            /* Neither address can be bound any more: keep the old gateway and
-             * its streams running, without a status server, and say so. */
-            xgw__log(NULL, XGW_LOG_ERROR, "listen", "cannot serve on %s again: %s", old->listen_cfg,
-                     e2.message);
+
+    /* Records: carried over for an unchanged subscription of a kept
+     * instance, new otherwise; the rest are closed. */
+    struct sub_rec **list = NULL;
+    size_t n = 0;
+    if (recs_build(g, g->subs, g->n_subs, &list, &n, &err) != 0) {
+        /* Only out of memory gets here (the file was checked): the old
+         * records stay, those of closed instances are inert. */
+        cli_print_error(&err);
+    } else {
+        for (size_t i = 0; i < g->n_subs; i++)
+            if (!g->subs[i]->taken && !g->subs[i]->gone)
+                rec_unsubscribe(g->subs[i]);
+        pthread_mutex_lock(&g->mu);
+        struct sub_rec **old = g->subs;
+        size_t n_old = g->n_subs;
+        g->subs = list;
+        g->n_subs = n;
+        pthread_mutex_unlock(&g->mu);
+        for (size_t i = 0; i < n_old; i++) {
+            if (old[i]->taken)
+                old[i]->taken = false;
+            else
+                free(old[i]);
         }
-        return old;
+        free(old);
     }
-    gen_close(old);
+
+    /* The status server moves only when its address changed. */
+    if (strcmp(rctx.listen, g->listen_cfg) || rctx.flags != g->listen_flags) {
+        int old_port = xgw_listener_port(g->lis);
+        xgw_listen_close(g->lis);
+        g->lis = NULL;
+        struct xgw_error lerr;
+        if (srv_listen(g, rctx.listen, rctx.flags, 0, &lerr) == 0) {
+            snprintf(g->listen_cfg, sizeof g->listen_cfg, "%s", rctx.listen);
+            g->listen_flags = rctx.flags;
+        } else {
+            xgw__log(NULL, XGW_LOG_ERROR, "listen", "cannot serve on %s: %s; staying on %s", rctx.listen,
+                     lerr.message, g->listen_cfg);
+            cli_print_error(&lerr);
+            if (srv_listen(g, g->listen_cfg, g->listen_flags, old_port, &lerr) != 0)
+                xgw__log(NULL, XGW_LOG_ERROR, "listen", "cannot serve on %s again: %s", g->listen_cfg,
+                         lerr.message);
+        }
+    }
+
     struct xgw_error serr;
-    if (gen_subscribe(g, &serr) != 0) {
-        /* Only failures the pre-check cannot foresee (out of memory, a
-         * closing gateway) get here; each was logged. The new configuration
-         * stays: the old one is gone. */
+    if (srv_subscribe(g, &serr) != 0) {
+        /* Only failures the check cannot foresee (out of memory, a closing
+         * gateway) get here; each was logged. */
         cli_print_error(&serr);
     }
-    print_life("reloaded", g);
-    xgw__log(NULL, XGW_LOG_INFO, "reload", "configuration reloaded: %zu instance(s), %zu subscription(s)",
-             g->gw->n_exchanges, g->n_subs);
-    return g;
+    print_life("reloaded", g, &st);
+    xgw__log(NULL, XGW_LOG_INFO, "reload",
+             "configuration reloaded: %zu instance(s) (%zu kept, %zu added, %zu removed, %zu replaced), %zu "
+             "subscription(s)",
+             g->gw->n_exchanges, st.kept, st.added, st.removed, st.replaced, g->n_subs);
 }
 
 static int run_serve(struct cli *c, int argc, char **argv)
@@ -440,18 +608,18 @@ static int run_serve(struct cli *c, int argc, char **argv)
 
     struct xgw_error err;
     memset(&err, 0, sizeof err);
-    struct gen *g = NULL;
-    int rc = gen_open(c, listen_override, &g, &err);
+    struct srv *g = NULL;
+    int rc = srv_open(c, listen_override, &g, &err);
     if (rc == 0)
-        rc = gen_subscribe(g, &err);
+        rc = srv_subscribe(g, &err);
     if (rc == 0)
-        rc = gen_listen(g, 0, &err);
+        rc = srv_listen(g, g->listen_cfg, g->listen_flags, 0, &err);
     if (rc != 0) {
-        gen_close(g);
+        srv_close(g);
         cli_print_error(&err);
         return err.kind == XGW_ERR_CONFIG || err.kind == XGW_ERR_PLUGIN ? CLI_USAGE : CLI_FAIL;
     }
-    print_life("serving", g);
+    print_life("serving", g, NULL);
 
     int sig = 0;
     for (;;) {
@@ -463,7 +631,7 @@ static int run_serve(struct cli *c, int argc, char **argv)
             break;
         }
         if (sig == SIGHUP) {
-            g = reload(c, listen_override, g);
+            reload(c, listen_override, g);
             continue;
         }
         break;
@@ -472,7 +640,7 @@ static int run_serve(struct cli *c, int argc, char **argv)
              sig == SIGINT    ? "SIGINT"
              : sig == SIGTERM ? "SIGTERM"
                               : "stop");
-    gen_close(g);
+    srv_close(g);
     printf("{\"event\":\"stopped\",\"signal\":\"%s\"}\n", sig == SIGINT    ? "SIGINT"
                                                           : sig == SIGTERM ? "SIGTERM"
                                                                            : "");
@@ -484,8 +652,9 @@ const struct cli_command cli_cmds_serve[] = {
     {"serve", "[--listen ADDR]",
      "Run every instance: health checks, the `streams` subscriptions of each instance, and an HTTP\n"
      "server on metrics_listen (or ADDR): GET /metrics (Prometheus), /health (JSON; 503 when UNHEALTHY),\n"
-     "/status.json and / (status page). SIGHUP reloads the file (a bad file is refused and the running\n"
-     "configuration kept); SIGTERM/SIGINT stop it (exit 0). Prints one JSON line per event.",
+     "/status.json and / (status page). SIGHUP reloads the file in place: unchanged instances and\n"
+     "their streams keep running, others are added, removed or replaced; a bad file is refused and the\n"
+     "running configuration kept. SIGTERM/SIGINT stop it (exit 0). Prints one JSON line per event.",
      run_serve},
     {NULL, NULL, NULL, NULL},
 };
