@@ -107,7 +107,10 @@ typedef void (*xgw_done_fn)(void *user, const struct xgw_result *res, const stru
 XGW_EXPORT int xgw_call(struct xgw_exchange *ex, enum xgw_op op, const struct xgw_call *call, xgw_done_fn done,
                         void *user);
 /* Synchronous: waits for the answer. Returns 0 and *out (free with
- * xgw_result_free), or the error kind with err filled. */
+ * xgw_result_free), or the error kind with err filled. The calling thread
+ * drives the loop while it waits, also after xgw_start (the I/O thread
+ * lends it the loop and takes it back within 1 ms of the last such call):
+ * other callbacks, one at a time as always, may then run on this thread. */
 XGW_EXPORT int xgw_call_sync(struct xgw_exchange *ex, enum xgw_op op, const struct xgw_call *call,
                              struct xgw_result **out, struct xgw_error *err);
 XGW_EXPORT void xgw_result_free(struct xgw_result *res);

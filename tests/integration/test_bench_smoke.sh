@@ -2,7 +2,7 @@
 # Smoke run of the benchmarks (tools/bench/run.sh --smoke): a few hundred requests, signatures and
 # frames through every path (xgw sequential on both loop modes, xgw async at 16 and 64 in flight,
 # bare curl, curl without pooling, signing of all three plugins, offline ingest, live ingest from
-# the flooding mock, WS recovery after a dropped connection, the demo footprint, `xgw check`). Asserts only that every measurement ran
+# the flooding mock, WS recovery after a dropped connection, REST failover after an endpoint's death, the demo footprint, `xgw check`). Asserts only that every measurement ran
 # without errors and that the JSON and Markdown outputs are complete and well-formed: no timing.
 # The Python comparison is not part of it (python3-requests is optional; run.sh requires it).
 set -euo pipefail
@@ -34,7 +34,7 @@ for k in want:
         fail.append("missing row %s" % (k,))
     elif not (r.get("rate", 0) > 0 and r.get("cpu_us", 0) > 0):
         fail.append("row %s has no rate/CPU: %s" % (k, r))
-for k, f in ((("footprint", "xgw_demo_4streams", 0), "peak_rss_mib"), (("recovery", "ws_drop", 0), "p50_ms"), (("exec", "xgw check", 0), "p50_ms")):
+for k, f in ((("footprint", "xgw_demo_4streams", 0), "peak_rss_mib"), (("recovery", "ws_drop", 0), "p50_ms"), (("failover", "rest_endpoint_death", 0), "p50_ms"), (("exec", "xgw check", 0), "p50_ms")):
     if not rows.get(k, {}).get(f, 0) > 0:
         fail.append("row %s has no %s" % (k, f))
 # every results line is a JSON object with errors == 0 and the measured count

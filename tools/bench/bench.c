@@ -25,6 +25,10 @@
  *             real subscription (xgw_subscribe, ticker): events/s, CPU/event
  *   recovery  WS drop (the mock's ws_close fault) to the first event after the
  *             resubscription, per trial (default reconnect back-off 250 ms)
+ *   failover  REST endpoint death: a second mock (--mockex) is the first
+ *             endpoint, the --url mock the second; the first is killed and
+ *             sequential reads go on: the time from the kill to the first
+ *             successful read answered by the second, per trial
  *   footprint the demo setup (3 instances, pooled connections, 6 streams)
  *             run for a while; peak RSS (VmHWM)
  *   exec      run a command N times (e.g. `xgw check`): wall time per run
@@ -35,10 +39,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +134,7 @@ struct opts {
     char **exec_argv;       /* exec: the command */
     bool host_loop;         /* rest xgw: drive the loop on the calling thread (xgw_fd/xgw_step) */
     bool binance_streams_only; /* footprint: the 4 Binance streams only (see run.sh --smoke) */
+    const char *mockex;     /* failover: the mock exchange binary to start and kill */
 };
 
 static long num_arg(const char *name, const char *v)
@@ -149,6 +156,7 @@ static void usage(void)
             "       xgw-bench ingest [--n N] [--plugin-dir D]\n"
             "       xgw-bench live --url URL --ca CERT [--seconds S] [--plugin-dir D]\n"
             "       xgw-bench recovery --url URL --ca CERT [--n TRIALS] [--plugin-dir D]\n"
+            "       xgw-bench failover --url URL --ca CERT --mockex PATH [--n TRIALS] [--plugin-dir D]\n"
             "       xgw-bench footprint --url URL --ca CERT [--seconds S] [--binance-streams-only]\n"
             "                       [--plugin-dir D]\n"
             "       xgw-bench exec [--n N] -- COMMAND [ARGS...]\n"
@@ -197,6 +205,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
             o->inflight = num_arg(a, v);
         else if (!strcmp(a, "--seconds"))
             o->seconds = (double)num_arg(a, v);
+        else if (!strcmp(a, "--mockex"))
+            o->mockex = v;
         else
             usage();
     }
@@ -509,7 +519,7 @@ static void sign_url(const char *base, char *url, size_t cap)
     HMAC(EVP_sha256(), BN_SECRET, (int)strlen(BN_SECRET), (const unsigned char *)q, (size_t)ql, mac, &mlen);
     char hex[65];
     static const char digits[] = "0123456789abcdef";
-    for (unsigned i = 0; i < 32; i++) {
+    for (size_t i = 0; i < 32; i++) {
         hex[2 * i] = digits[mac[i] >> 4];
         hex[2 * i + 1] = digits[mac[i] & 15];
     }
@@ -747,8 +757,10 @@ static void insts_open(struct insts *is, const struct opts *o)
     free(sec);
     struct xgw_error err;
     memset(&err, 0, sizeof err);
-    if (xgw__config_load(is->cfg_path, o->plugin_dir, &is->cfg, &err) != 0)
+    struct xgw__config *cfg = NULL;
+    if (xgw__config_load(is->cfg_path, o->plugin_dir, &cfg, &err) != 0)
         die("config: %s", err.message);
+    is->cfg = cfg;
     inst_open(is, "bn", &is->bn);
     inst_open(is, "bx", &is->bx);
     /* Hyperliquid orders name the asset by index: the market cache the core
@@ -1279,6 +1291,166 @@ static int run_recovery(const struct opts *o)
     return errors ? 1 : 0;
 }
 
+/* ---- REST failover: endpoint death -> first read answered by the next ---- */
+
+struct child_mock {
+    pid_t pid;
+    FILE *out; /* its stdout, kept open so that it never writes into a closed pipe */
+    char url[64];
+    char cert[512];
+};
+
+/* Start a mock exchange (bench mode) and read its address and certificate. */
+static void child_mock_start(const char *mockex, struct child_mock *m)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        die("pipe: %s", strerror(errno));
+    m->pid = fork();
+    if (m->pid < 0)
+        die("fork: %s", strerror(errno));
+    if (m->pid == 0) {
+        dup2(p[1], 1);
+        close(p[0]);
+        close(p[1]);
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0)
+            dup2(null, 2);
+        execl(mockex, mockex, "--port", "0", "--seed", "7", "--bench", (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    m->out = fdopen(p[0], "r");
+    char line[2048];
+    if (!m->out || !fgets(line, sizeof line, m->out))
+        die("%s did not start", mockex);
+    cJSON *j = cJSON_Parse(line);
+    const cJSON *ports = cJSON_GetObjectItemCaseSensitive(j, "ports");
+    const cJSON *port = cJSON_GetArrayItem(ports, 0);
+    const cJSON *cert = cJSON_GetObjectItemCaseSensitive(j, "cert");
+    if (!cJSON_IsNumber(port) || !cJSON_IsString(cert))
+        die("%s printed no port and certificate: %s", mockex, line);
+    snprintf(m->url, sizeof m->url, "https://127.0.0.1:%d", port->valueint);
+    snprintf(m->cert, sizeof m->cert, "%s", cert->valuestring);
+    cJSON_Delete(j);
+}
+
+/* Kill it as a crash would (SIGKILL), then remove what it left behind. */
+static void child_mock_kill(struct child_mock *m)
+{
+    kill(m->pid, SIGKILL);
+    waitpid(m->pid, NULL, 0);
+    fclose(m->out);
+    char path[600];
+    snprintf(path, sizeof path, "%s", m->cert);
+    unlink(path);
+    char *slash = strrchr(path, '/');
+    if (slash) {
+        snprintf(slash + 1, sizeof path - (size_t)(slash + 1 - path), "key.pem");
+        unlink(path);
+        *slash = '\0';
+        rmdir(path);
+    }
+}
+
+/* Both mocks' certificates in one CA file (ca_file is per instance). */
+static char *ca_bundle(const char *a, const char *b)
+{
+    char *path = strdup("/tmp/xgw-bench-ca-XXXXXX.pem");
+    int fd = path ? mkstemps(path, 4) : -1;
+    if (fd < 0)
+        die("cannot create a temp CA bundle");
+    FILE *out = fdopen(fd, "w");
+    const char *files[] = {a, b};
+    for (int i = 0; i < 2 && out; i++) {
+        FILE *in = fopen(files[i], "r");
+        if (!in)
+            die("cannot read %s", files[i]);
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+            fwrite(buf, 1, n, out);
+        fclose(in);
+    }
+    if (!out || fclose(out) != 0)
+        die("cannot write %s", path);
+    return path;
+}
+
+/* n trials, each with a fresh first endpoint (a mock of its own) and a fresh
+ * gateway: reads until the first endpoint answers, SIGKILL it, then reads
+ * back to back; the time from the kill to the first successful read answered
+ * by the second endpoint. The gap contains the failed attempt on the dead
+ * endpoint and the retry back-off (retry_backoff_ms = 100, full jitter);
+ * health checks are off so that only the request path reacts. */
+static int run_failover(const struct opts *o)
+{
+    need_mock(o);
+    if (!o->mockex)
+        die("failover needs --mockex (the xgw-mockex binary to start and kill)");
+    double *ms = calloc((size_t)o->n, sizeof *ms);
+    if (!ms)
+        die("out of memory");
+    long errors = 0, failed_reads = 0;
+    size_t n_ok = 0;
+    static const struct xgw_call call;
+    for (long i = 0; i < o->n; i++) {
+        struct child_mock a;
+        child_mock_start(o->mockex, &a);
+        char *ca = ca_bundle(a.cert, o->ca);
+        char *sec = NULL;
+        if (asprintf(&sec,
+                     "[exchange.bn]\nplugin = binance\nnetwork = testnet\nrest_endpoints = %s, %s\n"
+                     "ca_file = %s\napi_key = %s\napi_secret = %s\npool_min = 1\nhealth_checks = false\n"
+                     "rate_limits = request_weight_1m=1000000000\nretry_max = 3\nretry_backoff_ms = 100\n\n",
+                     a.url, o->url, ca, BN_KEY, BN_SECRET) < 0)
+            die("out of memory");
+        char *cfg = write_config(o->plugin_dir, sec);
+        free(sec);
+        struct xgw_gateway *gw = open_gw(cfg, o);
+        unlink(cfg);
+        free(cfg);
+        struct xgw_exchange *ex = xgw_exchange_find(gw, "bn");
+        struct xgw_error err;
+        struct xgw_result *res = NULL;
+        bool on_a = false;
+        for (int k = 0; k < 50 && !on_a; k++) {
+            if (xgw_call_sync(ex, XGW_OP_BALANCES, &call, &res, &err) == 0)
+                on_a = res->endpoint && !strcmp(res->endpoint, a.url);
+            xgw_result_free(res);
+        }
+        if (!on_a)
+            die("trial %ld: the first endpoint never answered", i);
+        double t_kill = now_s();
+        child_mock_kill(&a);
+        double t_ok = 0;
+        while (now_s() < t_kill + 15) {
+            int rc = xgw_call_sync(ex, XGW_OP_BALANCES, &call, &res, &err);
+            bool on_b = rc == 0 && res->endpoint && !strcmp(res->endpoint, o->url);
+            if (rc != 0)
+                failed_reads++;
+            xgw_result_free(res);
+            if (on_b) {
+                t_ok = now_s();
+                break;
+            }
+        }
+        xgw_close(gw);
+        unlink(ca);
+        free(ca);
+        if (t_ok > 0)
+            ms[n_ok++] = (t_ok - t_kill) * 1e3;
+        else if (errors++ == 0)
+            fprintf(stderr, "failover: no read answered by the second endpoint within 15 s (trial %ld)\n", i);
+    }
+    qsort(ms, n_ok, sizeof *ms, cmp_double);
+    printf("{\"bench\":\"failover\",\"client\":\"rest_endpoint_death\",\"n\":%ld,\"errors\":%ld,\"p50_ms\":%.3f,"
+           "\"p99_ms\":%.3f,\"failed_reads\":%ld,\"retry_backoff_ms\":100}\n",
+           o->n, errors, pct(ms, n_ok, 50), pct(ms, n_ok, 99), failed_reads);
+    free(ms);
+    return errors ? 1 : 0;
+}
+
 static long vm_hwm_kib(void)
 {
     FILE *f = fopen("/proc/self/status", "r");
@@ -1440,6 +1612,8 @@ int main(int argc, char **argv)
         rc = run_live(&o);
     else if (!strcmp(o.mode, "recovery"))
         rc = run_recovery(&o);
+    else if (!strcmp(o.mode, "failover"))
+        rc = run_failover(&o);
     else if (!strcmp(o.mode, "footprint"))
         rc = run_footprint(&o);
     else if (!strcmp(o.mode, "exec"))

@@ -45,7 +45,8 @@ def main():
     expected += [("ingest", c, 0) for c in ("depth_cjson", "depth_plugin", "depth_book", "ticker_cjson",
                                             "ticker_plugin")]
     foot = ("footprint", "xgw_demo_4streams" if smoke else "xgw_demo", 0)
-    expected += [("live", "xgw_ticker", 0), ("recovery", "ws_drop", 0), foot, ("exec", "xgw check", 0)]
+    expected += [("live", "xgw_ticker", 0), ("recovery", "ws_drop", 0), ("failover", "rest_endpoint_death", 0),
+                 foot, ("exec", "xgw check", 0)]
     for k in expected:
         if k not in runs:
             problems.append("no result for %s/%s%s" % (k[0], k[1], " x%d" % k[2] if k[2] > 1 else ""))
@@ -116,6 +117,10 @@ def main():
     bound = 2 * (backoff + fresh / 1000.0) if backoff is not None and fresh is not None else None
     target("WS recovery p50 (ms) vs 2 x (back-off + TLS handshake + round trip)", rec, "<=",
            round(bound, 1) if bound is not None else None)
+    # REST failover: the kill, one failed attempt on the dead endpoint (refused at once on loopback),
+    # the retry back-off (full jitter below retry_backoff_ms) and one request on the next endpoint.
+    target("REST failover p50 (ms): endpoint death to first read on the next",
+           med(("failover", "rest_endpoint_death", 0), "p50_ms"), "", None, "no target")
     target("Footprint: demo peak RSS (MiB)", med(foot, "peak_rss_mib"), "<=", 32)
     target("Start-up: xgw check p50 (ms)", med(("exec", "xgw check", 0), "p50_ms"), "<=", 50)
     # The mock is not the bottleneck: the bare client's best rate against it (any concurrency)
@@ -157,6 +162,9 @@ def main():
             other.append("peak RSS %.1f MiB" % r["peak_rss_mib"])
         if "p50_ms" in r and r["bench"] == "recovery":
             other.append("drop to first event p50 %.1f ms, p99 %.1f ms" % (r["p50_ms"], r["p99_ms"]))
+        elif "p50_ms" in r and r["bench"] == "failover":
+            other.append("endpoint killed to first read on the next p50 %.1f ms, p99 %.1f ms"
+                         % (r["p50_ms"], r["p99_ms"]))
         elif "p50_ms" in r:
             other.append("wall p50 %.1f ms, p99 %.1f ms" % (r["p50_ms"], r["p99_ms"]))
         md.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (

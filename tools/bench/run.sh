@@ -123,6 +123,8 @@ for rep in $(seq "$reps"); do
   run "live ingest" "$bench" live --url "$flood_url" --ca "$flood_ca" --seconds "$live_s"
   # 5. WS recovery (drop -> first event after resubscription), against the flooding mock
   run "ws recovery" "$bench" recovery --url "$flood_url" --ca "$flood_ca" --n "$n_recov"
+  # 5b. REST failover: a mock of its own per trial is the first endpoint and is killed (SIGKILL)
+  run "rest failover" "$bench" failover "${R[@]}" --mockex "$mockex" --n "$n_recov"
   # 6. footprint and start-up
   # The smoke run keeps streams on one instance: with streams on two instances xgw_close leaks
   # one libwebsockets context (its TLS trust store) and LeakSanitizer fails the ASan build; the
