@@ -68,11 +68,11 @@ int xgw_dec_parse(const char *s, size_t len, xgw_dec *out)
     while (i < len && s[i] >= '0' && s[i] <= '9')
         i++;
     size_t int_digits = i - int0;
-    size_t frac0 = i, frac_digits = 0;
+    size_t frac_digits = 0;
     if (int_digits == 0)
         return XGW_DEC_EINVAL;
     if (i < len && s[i] == '.') {
-        frac0 = ++i;
+        size_t frac0 = ++i;
         while (i < len && s[i] >= '0' && s[i] <= '9')
             i++;
         frac_digits = i - frac0;

@@ -13,9 +13,8 @@ bool xgw__endpoint_fault(int kind, int http_status)
     case XGW_ERR_TIMEOUT:
     case XGW_ERR_PROTOCOL:
     case XGW_ERR_SERVER:
+    case XGW_ERR_UNKNOWN_OUTCOME: /* a transport failure after sending an order */
         return true;
-    case XGW_ERR_UNKNOWN_OUTCOME:
-        return true; /* a transport failure after sending an order */
     default:
         return http_status >= 500 && kind != XGW_OK && kind != XGW_ERR_REJECTED &&
                kind != XGW_ERR_RATE_LIMITED && kind != XGW_ERR_BANNED;

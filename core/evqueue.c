@@ -102,6 +102,7 @@ struct xgw_evq *xgw_evq_new(size_t max_events)
     struct xgw_evq *q = calloc(1, sizeof *q);
     if (!q)
         return NULL;
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): ring holds pointers, sizeof *ring is one */
     q->ring = calloc(max_events, sizeof *q->ring);
     if (!q->ring) {
         free(q);

@@ -58,6 +58,7 @@ static char *check_instance(const struct xgw__config *cfg, struct xgw__inst_cfg 
             snprintf(err->exchange, sizeof err->exchange, "%s", inst->name);
             return NULL;
         }
+        /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, sizeof *nv is one */
         struct xgw__plugin **nv = realloc(plugins->v, (plugins->n + 1) * sizeof *nv);
         if (!nv) {
             xgw__plugin_unload(p);
@@ -133,7 +134,7 @@ static char *check_instance(const struct xgw__config *cfg, struct xgw__inst_cfg 
 static int run_check(struct cli *c, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--"))
+        if (strcmp(argv[i], "--") != 0)
             return cli_usage_error("check takes no arguments (got \"%s\")", argv[i]);
     if (!c->config)
         return cli_usage_error("check needs a configuration file: xgw -c FILE check");
@@ -164,7 +165,7 @@ static int run_check(struct cli *c, int argc, char **argv)
     }
     for (size_t i = 0; i < cfg->n_insts; i++) {
         struct xgw__inst_cfg *inst = &cfg->insts[i];
-        if (c->instance && strcmp(c->instance, inst->name))
+        if (c->instance && strcmp(c->instance, inst->name) != 0)
             continue;
         found = true;
         char *line = check_instance(cfg, inst, &plugins, &err);

@@ -153,6 +153,9 @@ static const char *opt_value(int argc, char **argv, int *i, const char *shrt, co
 {
     const char *a = argv[*i];
     size_t ll = strlen(lng);
+    /* The analyzer does not know that argv[0..argc-1] are never NULL (C11
+     * 5.1.2.2.1). */
+    /* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
     if (!strncmp(a, lng, ll) && a[ll] == '=')
         return a + ll + 1;
     if ((shrt && !strcmp(a, shrt)) || !strcmp(a, lng)) {
@@ -202,6 +205,8 @@ int main(int argc, char **argv)
         return cli_usage_error("no command given; see xgw --help");
 
     const char *name = argv[i];
+    /* i < argc: not NULL (C11 5.1.2.2.1), whatever the analyzer assumes. */
+    /* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
     if (!strcmp(name, "help")) {
         if (i + 1 < argc) {
             const struct cli_command *hc = find_command(argv[i + 1]);
