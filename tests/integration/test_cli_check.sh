@@ -52,7 +52,7 @@ for l in lines:
     assert set(o) == keys, f"fields {sorted(o)}"
     assert o["instance"] not in seen
     seen.add(o["instance"])
-    assert o["abi"] == 1
+    assert o["abi"] == 2
     assert isinstance(o["plugin_version"], str) and o["plugin_version"]
     assert o["plugin"] in ("binance", "bitunix", "hyperliquid"), o["plugin"]
     assert o["rest_endpoints"] and all(u.startswith("https://") for u in o["rest_endpoints"]), o["rest_endpoints"]

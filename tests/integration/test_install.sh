@@ -112,7 +112,7 @@ grep -qx "xgw $(pkg-config --modversion xgw) 97123.40 AUTH" "$TMP/pc-run.log" ||
 printf '[gateway]\nlog_level = error\n\n[exchange.bn]\nplugin = binance\nnetwork = testnet\n' >"$TMP/noplugdir.ini"
 xgw -c "$TMP/noplugdir.ini" check
 ok "installed xgw check without plugin_dir" &&
-    py "check output" 'import json,sys; o=json.loads(open(sys.argv[1]).read()); assert o["plugin"]=="binance" and o["abi"]==1, o'
+    py "check output" 'import json,sys; o=json.loads(open(sys.argv[1]).read()); assert o["plugin"]=="binance" and o["abi"]==2, o'
 # The folder it looked in, named by the error for a plugin that is not there.
 printf '[gateway]\nlog_level = error\n\n[exchange.x]\nplugin = nosuch\n' >"$TMP/nosuch.ini"
 xgw -c "$TMP/nosuch.ini" check
@@ -238,7 +238,7 @@ ca_file = $MOCK_CERT
 EOF
     xgw -c "$TMP/minimal.ini" check
     ok "minimal ($dir): check" &&
-        py "minimal check" 'import json,sys; o=json.loads(open(sys.argv[1]).read()); assert o["plugin"]=="minimal" and o["abi"]==1 and o["plugin_version"]=="0.1.0", o'
+        py "minimal check" 'import json,sys; o=json.loads(open(sys.argv[1]).read()); assert o["plugin"]=="minimal" and o["abi"]==2 and o["plugin_version"]=="0.1.0", o'
     xgw -c "$TMP/minimal.ini" time
     ok "minimal ($dir): time" &&
         py "minimal time" '
