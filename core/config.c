@@ -49,7 +49,7 @@
 
 #define MAX_ENDPOINTS 16
 #define MAX_VALUE_LEN 4096
-#define MAX_SECRET_FILE (64 * 1024)
+#define MAX_SECRET_FILE (64L * 1024)
 #define MAX_NAME_LEN 63
 
 /* ------------------------------------------------------------------------ */
@@ -615,7 +615,7 @@ static char *read_secret_file(const char *path, char *why, size_t why_cap)
         goto out;
     }
     if (st.st_size > MAX_SECRET_FILE) {
-        snprintf(why, why_cap, "%s is larger than %d bytes", path, MAX_SECRET_FILE);
+        snprintf(why, why_cap, "%s is larger than %ld bytes", path, MAX_SECRET_FILE);
         goto out;
     }
     buf = xgw__secmem_alloc((size_t)st.st_size + 1);
@@ -949,7 +949,7 @@ static int set_value(struct pctx *px, const struct keydef *kd, void *base, const
         return pfail(px, line, k, "%s = \"%s\" must be one of error, warn, info, debug", k, show(v, b, sizeof b));
     }
     case KT_FORMAT:
-        if (strcmp(v, "text") && strcmp(v, "json"))
+        if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
             return pfail(px, line, k, "%s = \"%s\" must be text or json", k, show(v, b, sizeof b));
         bv = !strcmp(v, "json");
         memcpy(field, &bv, sizeof bv);
@@ -1578,7 +1578,6 @@ static int check_typed(const struct xgw__config *cfg, const struct xgw__inst_cfg
     case XGW_CFG_INT:
         if (!parse_int64(v, &iv)) {
             ok = false;
-            what = "a whole number";
         } else if ((pk->min || pk->max) && (iv < pk->min || iv > pk->max)) {
             if (pk->secret)
                 return cfg_fail(err, cfg->path, kv->line, kv->key, inst->name,

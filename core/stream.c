@@ -1235,10 +1235,10 @@ static struct mgr *mgr_get(struct xgw_exchange *ex, struct xgw_error *err)
     m->pub_urls = ex->ws_urls;
     m->n_pub = ex->n_ws;
     const struct xgw_network *net = find_network(p, ex->network);
-    if (ex->cfg->ws_endpoints && ex->cfg->n_ws) {
-        m->priv_urls = ex->ws_urls;
-        m->n_priv = ex->n_ws;
-    } else if (net && net->n_ws_private) {
+    /* Private streams go to the network's private URLs, unless the
+     * instance lists its own ws endpoints: those serve both. */
+    bool own_ws = ex->cfg->ws_endpoints && ex->cfg->n_ws;
+    if (!own_ws && net && net->n_ws_private) {
         m->priv_urls = net->ws_private;
         m->n_priv = net->n_ws_private;
     } else {
@@ -1273,7 +1273,7 @@ static struct conn *conn_for(struct mgr *m, struct topic *t, const char *route)
     uint32_t max = m->p->ws.max_subs_per_conn;
     struct conn *room = NULL;
     for (struct conn *c = m->conns; c; c = c->next) {
-        if (c->st == C_DEAD || c->replaces || c->priv != priv || strcmp(c->route, route))
+        if (c->st == C_DEAD || c->replaces || c->priv != priv || strcmp(c->route, route) != 0)
             continue;
         for (struct topic *o = c->topics; o; o = o->cnext)
             if (same_key(o, t))
@@ -1607,8 +1607,10 @@ static bool mgr_closed(const struct mgr *m)
 
 static void mgr_free_closed(struct mgr *m)
 {
-    while (m->conns)
-        conn_free(m->conns);
+    for (struct conn *c = m->conns, *next; c; c = next) {
+        next = c->next;
+        conn_free(c);
+    }
     mgr_free(m);
 }
 

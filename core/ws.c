@@ -247,7 +247,7 @@ int xgw__ws_ctx_new(uv_loop_t *loop, struct xgw__ws_ctx **out, struct xgw_error 
         return xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
     c->protocols[0].name = "xgw-ws";
     c->protocols[0].callback = lws_cb;
-    c->protocols[0].rx_buffer_size = 64 * 1024;
+    c->protocols[0].rx_buffer_size = (size_t)64 * 1024;
 
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -301,8 +301,11 @@ void xgw__ws_ctx_destroy_step(struct xgw__ws_ctx *c)
 
 static void host_unlink_free(struct xgw__ws_host *h)
 {
-    while (h->conns) /* only if lws never reported them (should not happen) */
-        conn_unlink_free(h->conns);
+    /* only if lws never reported them (should not happen) */
+    for (struct xgw__ws *w = h->conns, *next; w; w = next) {
+        next = w->next;
+        conn_unlink_free(w);
+    }
     struct xgw__ws_ctx *c = h->ctx;
     if (h->prev)
         h->prev->next = h->next;
@@ -319,8 +322,11 @@ void xgw__ws_ctx_free(struct xgw__ws_ctx *c)
 {
     if (!c)
         return;
-    while (c->hosts) /* lws freed the vhosts with the context */
-        host_unlink_free(c->hosts);
+    /* lws freed the vhosts with the context */
+    for (struct xgw__ws_host *h = c->hosts, *next; h; h = next) {
+        next = h->next;
+        host_unlink_free(h);
+    }
     free(c);
 }
 

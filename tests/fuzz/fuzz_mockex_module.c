@@ -120,20 +120,6 @@ int64_t mx_counter(struct mx_server *srv, const char *exchange, const char *name
     return 0;
 }
 
-const char *mx_req_header(const struct mx_req *r, const char *lname)
-{
-    for (int i = 0; i < r->nhdr; i++)
-        if (!strcmp(r->hdr_name[i], lname))
-            return r->hdr_val[i];
-    return NULL;
-}
-
-void mx_resp_header(struct mx_resp *r, const char *name, const char *value)
-{
-    mx_buf_put(&r->hdrs, name, strlen(name) + 1);
-    mx_buf_put(&r->hdrs, value, strlen(value) + 1);
-}
-
 void mx__order_event(struct mx_server *srv, struct mx_account *a, const struct mx_order *o,
                      enum mx_order_event ev)
 {

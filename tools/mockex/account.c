@@ -178,7 +178,7 @@ struct mx_account *mx_acct_find(struct mx_server *srv, const char *exchange, con
     if (!key || !*key)
         return NULL;
     for (struct mx_account *a = mx__accts_of(srv)->head; a; a = a->next) {
-        if (strcmp(a->exchange, exchange))
+        if (strcmp(a->exchange, exchange) != 0)
             continue;
         if (!strcmp(exchange, "hyperliquid") ? !strcasecmp(a->api_key, key)
                                               : !strcmp(a->api_key, key))

@@ -21,8 +21,8 @@
 #define EX "binance"
 #define MAX_SUBS 64
 #define NIPS 32
-#define BAN_AFTER_429 5   /* 429s within one minute before the IP is banned */
-#define BAN_MS (2 * 60000) /* first ban: 2 minutes, as Binance's smallest */
+#define BAN_AFTER_429 5             /* 429s within one minute before the IP is banned */
+#define BAN_MS (2 * INT64_C(60000)) /* first ban: 2 minutes, as Binance's smallest */
 
 static const char *const headers[] = {"x-mbx-apikey", NULL};
 
@@ -79,7 +79,7 @@ static void error_body(void *self, int status, int code, const char *msg, struct
 {
     (void)self;
     if (!code)
-        code = status == 503 || status >= 500 ? -1000 : status == 429 ? -1003 : status == 404 ? -1000 : -1000;
+        code = status == 429 ? -1003 : -1000;
     if (!msg)
         msg = status == 503   ? "Unknown error, please check your request or try again later."
               : status == 404 ? "Not found."
@@ -120,7 +120,7 @@ static const struct mx_instr *sym_param(struct bn *bn, const struct mx_req *r, s
         return NULL;
     }
     const struct mx_instr *in = mx_market_find(mx_market_of(bn->srv), sym);
-    if (!in || strcmp(in->symbol, sym)) {
+    if (!in || strcmp(in->symbol, sym) != 0) {
         fail(rs, 400, -1121, "Invalid symbol.");
         return NULL;
     }
@@ -692,7 +692,7 @@ static void new_order(struct bn *bn, const struct mx_req *r, struct mx_resp *rs,
         fail(rs, 400, -1116, "Invalid orderType.");
         return;
     }
-    if (param(r, "positionSide", v, sizeof v) > 0 && strcmp(v, "BOTH")) {
+    if (param(r, "positionSide", v, sizeof v) > 0 && strcmp(v, "BOTH") != 0) {
         fail(rs, 400, -4061, "Order's position side does not match user's setting.");
         return;
     }
@@ -710,7 +710,7 @@ static void new_order(struct bn *bn, const struct mx_req *r, struct mx_resp *rs,
         fail(rs, 400, -4003, "Quantity less than or equal to zero.");
         return;
     }
-    if (q.qty > (int64_t)1000 * 1000 || (q.type == MX_MARKET && q.qty > 120 * 1000)) {
+    if (q.qty > (int64_t)1000 * 1000 || (q.type == MX_MARKET && q.qty > (int64_t)120 * 1000)) {
         fail(rs, 400, -4005, "Quantity greater than max quantity.");
         return;
     }
@@ -765,7 +765,7 @@ static void new_order(struct bn *bn, const struct mx_req *r, struct mx_resp *rs,
     if (param(r, "reduceOnly", v, sizeof v) > 0) {
         if (!strcmp(v, "true"))
             q.reduce_only = 1;
-        else if (strcmp(v, "false")) {
+        else if (strcmp(v, "false") != 0) {
             fail(rs, 400, -1102, "Parameter 'reduceOnly' must be 'true' or 'false'.");
             return;
         }
@@ -963,7 +963,7 @@ static void http(void *self, const struct mx_req *r, struct mx_resp *rs)
         weight = has_sym ? 2 : 5;
     } else if (!strcmp(p, "/fapi/v1/ticker/price") || !strcmp(p, "/fapi/v2/ticker/price")) {
         weight = has_sym ? 1 : 2;
-    } else if (!strcmp(p, "/fapi/v1/ticker/24hr")) {
+    } else if (!strcmp(p, "/fapi/v1/ticker/24hr") || !strcmp(p, "/fapi/v1/openOrders")) {
         weight = has_sym ? 1 : 40;
     } else if (!strcmp(p, "/fapi/v1/premiumIndex")) {
         weight = has_sym ? 1 : 10;
@@ -971,8 +971,6 @@ static void http(void *self, const struct mx_req *r, struct mx_resp *rs)
         weight = 5;
     } else if (!strcmp(p, "/fapi/v1/order") && (post || !strcmp(r->method, "PUT"))) {
         weight = 0;
-    } else if (!strcmp(p, "/fapi/v1/openOrders")) {
-        weight = has_sym ? 1 : 40;
     } else if (!strcmp(p, "/fapi/v1/positionSide/dual") && get) {
         weight = 30;
     }
@@ -1065,7 +1063,7 @@ static void http(void *self, const struct mx_req *r, struct mx_resp *rs)
             mx_buf_printf(&rs->body,
                           ",\"lastFundingRate\":\"0.00010000\",\"interestRate\":\"0.00010000\","
                           "\"nextFundingTime\":%lld,\"time\":%lld}",
-                          (long long)((now / 28800000 + 1) * 28800000), (long long)now);
+                          (long long)(now / 28800000 + 1) * 28800000, (long long)now);
         }
         if (all)
             mx_buf_puts(&rs->body, "]");
@@ -1118,7 +1116,7 @@ static void http(void *self, const struct mx_req *r, struct mx_resp *rs)
         }
         mx_buf_puts(&rs->body, "{\"code\":200,\"msg\":\"The operation of cancel all open order is done.\"}");
     } else if (!strcmp(p, "/fapi/v1/positionSide/dual")) {
-        if (!(a = signed_req(bn, r, rs)))
+        if (!signed_req(bn, r, rs))
             return;
         if (get)
             mx_buf_puts(&rs->body, "{\"dualSidePosition\":false}");
@@ -1332,7 +1330,7 @@ static void ws_message(void *self, struct mx_ws *ws, const char *data, size_t le
             const cJSON *name = cJSON_GetArrayItem(params, 0);
             if (!cJSON_IsString(name))
                 mx_buf_printf(o, "{\"code\":2,\"msg\":\"Invalid request: property name must be a string\",\"id\":%lld}", idv);
-            else if (strcmp(name->valuestring, "combined"))
+            else if (strcmp(name->valuestring, "combined") != 0)
                 mx_buf_printf(o, "{\"code\":0,\"msg\":\"Unknown property\",\"id\":%lld}", idv);
             else if (m[0] == 'G')
                 mx_buf_printf(o, "{\"result\":%s,\"id\":%lld}", w->combined ? "true" : "false", idv);
@@ -1408,7 +1406,7 @@ static void step_ws(struct mx_ws *ws, void *arg)
     size_t sl = strlen(c->lsym);
     for (int i = 0; i < w->nsubs; i++) {
         const char *s = w->subs[i];
-        if (strncasecmp(s, c->lsym, sl) || s[sl] != '@')
+        if (strncasecmp(s, c->lsym, sl) != 0 || s[sl] != '@')
             continue;
         const char *kind = s + sl + 1;
         if (!strcasecmp(kind, "bookTicker")) {
@@ -1457,8 +1455,9 @@ static void step_ws(struct mx_ws *ws, void *arg)
             push(c->bn, ws, w, s, &c->trade);
         } else if (!strncasecmp(kind, "depth", 5)) {
             const char *lv = kind + 5;
-            int n = atoi(lv);
-            if (n == 5 || n == 10 || n == 20) {
+            long lvl = strtol(lv, NULL, 10); /* "depth5@100ms": the digits up to '@' */
+            int n = lvl == 5 || lvl == 10 || lvl == 20 ? (int)lvl : 0;
+            if (n) {
                 /* partial depth: top N levels, same event type and id fields */
                 struct mx_buf *o = &c->bn->scratch;
                 mx_buf_reset(o);
@@ -1553,8 +1552,7 @@ static void second_ws(struct mx_ws *ws, void *arg)
             fmt_px(o, in, b->best_bid);
             mx_buf_puts(o, ",\"P\":");
             fmt_px(o, in, b->best_bid);
-            mx_buf_printf(o, ",\"r\":\"0.00010000\",\"T\":%lld}",
-                          (long long)((now / 28800000 + 1) * 28800000));
+            mx_buf_printf(o, ",\"r\":\"0.00010000\",\"T\":%lld}", (long long)(now / 28800000 + 1) * 28800000);
             push(bn, ws, w, s, o);
         } else if (!strcasecmp(at + 1, "ticker")) {
             mx_buf_printf(o, "{\"e\":\"24hrTicker\",\"E\":%lld,\"s\":\"%s\",\"p\":", (long long)now,
@@ -1592,7 +1590,7 @@ static void user_ws(struct mx_ws *ws, void *arg)
     struct bn_ws *w = mx_ws_user(ws);
     if (!w || w->acct != c->a)
         return;
-    if (c->listen_key && strcmp(w->listen_key, c->listen_key))
+    if (c->listen_key && strcmp(w->listen_key, c->listen_key) != 0)
         return;
     push(c->bn, ws, w, w->listen_key, c->payload);
     if (c->listen_key)
@@ -1623,7 +1621,7 @@ static void on_timer(void *self, int64_t now)
     }
     for (struct mx_account *a = mx_acct_first(bn->srv); a; a = a->next) {
         struct bn_acct *d = a->module_data;
-        if (strcmp(a->exchange, EX) || !d || !d->listen_key[0] || d->lk_expires > now)
+        if (strcmp(a->exchange, EX) != 0 || !d || !d->listen_key[0] || d->lk_expires > now)
             continue;
         struct mx_buf b = {0};
         mx_buf_printf(&b, "{\"e\":\"listenKeyExpired\",\"E\":%lld,\"listenKey\":\"%s\"}",
@@ -1780,7 +1778,7 @@ static void state(void *self, struct mx_buf *o)
     mx_buf_puts(o, "{\"accounts\":[");
     int first = 1;
     for (struct mx_account *a = mx_acct_first(bn->srv); a; a = a->next) {
-        if (strcmp(a->exchange, EX))
+        if (strcmp(a->exchange, EX) != 0)
             continue;
         mx_buf_puts(o, first ? "{\"name\":" : ",{\"name\":");
         first = 0;

@@ -84,7 +84,7 @@ enum mxb_sig mxb_sig_verify(const char *secret, const char *query, size_t qlen, 
     EVP_MAC_free(mac);
     if (!ok || mdlen != 32)
         return MXB_SIG_BAD;
-    for (unsigned i = 0; i < 32; i++) {
+    for (size_t i = 0; i < 32; i++) {
         int hi = hexv(sig[2 * i]), lo = hexv(sig[2 * i + 1]);
         if (hi < 0 || lo < 0 || (unsigned)(hi * 16 + lo) != md[i])
             return MXB_SIG_BAD;

@@ -251,7 +251,7 @@ static int nonce_fresh(struct mx_account *a, const char *nonce, int64_t now)
 {
     struct bx_acct *d = acct_data(a);
     for (int i = 0; i < NNONCE; i++)
-        if (d->seen[i].nonce[0] && now - d->seen[i].ts <= 2 * TS_WINDOW_MS &&
+        if (d->seen[i].nonce[0] && now - d->seen[i].ts <= 2 * (int64_t)TS_WINDOW_MS &&
             !strcmp(d->seen[i].nonce, nonce))
             return -1;
     snprintf(d->seen[d->next].nonce, sizeof d->seen[0].nonce, "%s", nonce);
@@ -572,25 +572,25 @@ static void place_order(struct bx *bx, const struct mx_req *r, struct mx_resp *r
         goto out;
     }
     q.instr = in->idx;
-    if (member_text(j, "side", v, sizeof v) || (strcmp(v, "BUY") && strcmp(v, "SELL"))) {
+    if (member_text(j, "side", v, sizeof v) || (strcmp(v, "BUY") != 0 && strcmp(v, "SELL") != 0)) {
         fail(rs, C_PARAM, "Parameter Error: side must be BUY or SELL");
         goto out;
     }
     q.side = v[0] == 'B' ? 1 : -1;
-    if (member_text(j, "orderType", v, sizeof v) || (strcmp(v, "LIMIT") && strcmp(v, "MARKET"))) {
+    if (member_text(j, "orderType", v, sizeof v) || (strcmp(v, "LIMIT") != 0 && strcmp(v, "MARKET") != 0)) {
         fail(rs, C_PARAM, "Parameter Error: orderType must be LIMIT or MARKET");
         goto out;
     }
     q.type = v[0] == 'L' ? MX_LIMIT : MX_MARKET;
     int rc = member_text(j, "tradeSide", v, sizeof v);
-    if (rc < 0 || (rc == 0 && strcmp(v, "OPEN") && strcmp(v, "CLOSE"))) {
+    if (rc < 0 || (rc == 0 && strcmp(v, "OPEN") != 0 && strcmp(v, "CLOSE") != 0)) {
         fail(rs, C_PARAM, "Parameter Error: tradeSide must be OPEN or CLOSE");
         goto out;
     }
     if (rc == 0 && !strcmp(v, "CLOSE"))
         q.reduce_only = 1; /* one-way mode: closing can only reduce */
     rc = member_text(j, "reduceOnly", v, sizeof v);
-    if (rc < 0 || (rc == 0 && strcmp(v, "true") && strcmp(v, "false"))) {
+    if (rc < 0 || (rc == 0 && strcmp(v, "true") != 0 && strcmp(v, "false") != 0)) {
         fail(rs, C_PARAM, "Parameter Error: reduceOnly must be a boolean");
         goto out;
     }
@@ -818,7 +818,7 @@ static void pending_orders(struct bx *bx, const struct mx_req *r, struct mx_resp
     int64_t total = 0, shown = 0;
     for (const struct mx_order *o = a->open; o; o = o->next) {
         if ((in && o->instr != in->idx) || (hid && o->id != (uint64_t)id) ||
-            (hcid && strcmp(o->client_id, cid)))
+            (hcid && strcmp(o->client_id, cid) != 0))
             continue;
         if (total++ < skip || shown >= limit)
             continue;
@@ -862,7 +862,7 @@ static void http(void *self, const struct mx_req *r, struct mx_resp *rs)
             fail(rs, C_PARAM, "Parameter Error: market endpoints are GET");
             return;
         }
-        if (strcmp(ep, "tickers") && strcmp(ep, "depth") && strcmp(ep, "trading_pairs")) {
+        if (strcmp(ep, "tickers") != 0 && strcmp(ep, "depth") != 0 && strcmp(ep, "trading_pairs") != 0) {
             rs->status = 404;
             error_body(bx, 404, 0, NULL, &rs->body);
             return;
@@ -908,7 +908,7 @@ static void http(void *self, const struct mx_req *r, struct mx_resp *rs)
             if (query_get(r, "limit", v, sizeof v) <= 0 || !strcmp(v, "max"))
                 n = MX_BOOK_DEPTH;
             else if (!strcmp(v, "1") || !strcmp(v, "5") || !strcmp(v, "15") || !strcmp(v, "50"))
-                n = atoi(v);
+                n = (int)strtol(v, NULL, 10); /* one of the four above */
             else {
                 fail(rs, C_PARAM, "Parameter Error: limit must be 1, 5, 15, 50 or max");
                 return;
@@ -965,7 +965,7 @@ static void http(void *self, const struct mx_req *r, struct mx_resp *rs)
             fail(rs, C_PARAM, "Parameter Error: marginCoin is required");
             return;
         }
-        if (strcmp(v, "USDT")) {
+        if (strcmp(v, "USDT") != 0) {
             fail(rs, C_PARAM, "Parameter Error: marginCoin must be USDT");
             return;
         }
@@ -1212,7 +1212,7 @@ static void ws_message(void *self, struct mx_ws *ws, const char *data, size_t le
         return;
     cJSON *j = cJSON_ParseWithLength(data, len);
     const cJSON *op = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "op") : NULL;
-    if (!cJSON_IsString(op)) {
+    if (!op || !cJSON_IsString(op)) {
         ws_error(bx, ws, "error", C_PARAM, "Parameter Error: expected a JSON object with \"op\"");
     } else if (!strcmp(op->valuestring, "ping")) {
         const cJSON *pg = cJSON_GetObjectItemCaseSensitive(j, "ping");
@@ -1221,9 +1221,11 @@ static void ws_message(void *self, struct mx_ws *ws, const char *data, size_t le
         struct mx_buf *o = &bx->scratch;
         mx_buf_reset(o);
         mx_buf_puts(o, "{\"op\":\"ping\",\"pong\":");
-        /* echo the number; one outside int64 is echoed as a double, since
-         * converting it would be undefined (found by fuzz_mockex_bitunix) */
-        if (cJSON_IsNumber(pg) && pg->valuedouble >= -0x1p63 && pg->valuedouble < 0x1p63)
+        /* echo the number; one outside int64, [-2^63, 2^63) with both
+         * bounds exact doubles, is echoed as a double, since converting it
+         * would be undefined (found by fuzz_mockex_bitunix) */
+        const double two63 = 9223372036854775808.0;
+        if (cJSON_IsNumber(pg) && pg->valuedouble >= -two63 && pg->valuedouble < two63)
             mx_buf_printf(o, "%lld", (long long)pg->valuedouble);
         else if (cJSON_IsNumber(pg))
             mx_buf_printf(o, "%.17g", pg->valuedouble);
@@ -1556,7 +1558,7 @@ static void state(void *self, struct mx_buf *o)
     mx_buf_puts(o, "{\"accounts\":[");
     int first = 1;
     for (struct mx_account *a = mx_acct_first(bx->srv); a; a = a->next) {
-        if (strcmp(a->exchange, EX))
+        if (strcmp(a->exchange, EX) != 0)
             continue;
         mx_buf_puts(o, first ? "{\"name\":" : ",{\"name\":");
         first = 0;

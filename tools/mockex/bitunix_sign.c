@@ -99,7 +99,7 @@ static void sha256_hex(EVP_MD_CTX *c, char hex[65])
     unsigned char md[32];
     unsigned int n = 0;
     EVP_DigestFinal_ex(c, md, &n);
-    for (unsigned i = 0; i < 32; i++) {
+    for (size_t i = 0; i < 32; i++) {
         hex[2 * i] = hx[md[i] >> 4];
         hex[2 * i + 1] = hx[md[i] & 15];
     }

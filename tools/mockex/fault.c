@@ -84,7 +84,7 @@ int mx__faults_add_json(struct mx_faults *f, const char *json, size_t len, char 
     memset(x, 0, sizeof *x);
     x->kind = (enum mx_fk)k;
     const cJSON *ex = cJSON_GetObjectItemCaseSensitive(o, "exchange");
-    if (cJSON_IsString(ex) && strcmp(ex->valuestring, "any"))
+    if (cJSON_IsString(ex) && strcmp(ex->valuestring, "any") != 0)
         snprintf(x->exchange, sizeof x->exchange, "%s", ex->valuestring);
     const cJSON *path = cJSON_GetObjectItemCaseSensitive(o, "path");
     if (cJSON_IsString(path))
@@ -126,11 +126,11 @@ out:
 
 static int matches(const struct mx_fault *x, const char *exchange, int port, const char *path)
 {
-    if (x->exchange[0] && (!exchange || strcmp(x->exchange, exchange)))
+    if (x->exchange[0] && (!exchange || strcmp(x->exchange, exchange) != 0))
         return 0;
     if (x->port && x->port != port)
         return 0;
-    if (x->path[0] && (!path || strncmp(path, x->path, strlen(x->path))))
+    if (x->path[0] && (!path || strncmp(path, x->path, strlen(x->path)) != 0))
         return 0;
     return 1;
 }

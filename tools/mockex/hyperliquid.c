@@ -193,8 +193,8 @@ static int pack_json(msgpack_packer *pk, const cJSON *v)
 static int json_u64(const cJSON *v, uint64_t *out)
 {
     /* integers only, exactly representable (< 2^53); the range test also
-     * rejects NaN before the cast */
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 9007199254740992.0) ||
+     * rejects NaN before the cast. v is NULL for a missing member. */
+    if (!v || !cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 9007199254740992.0) ||
         (double)(uint64_t)v->valuedouble != v->valuedouble)
         return -1;
     *out = (uint64_t)v->valuedouble;
@@ -450,7 +450,7 @@ static void info(struct hl *hl, const struct mx_req *r, struct mx_resp *rs)
 {
     cJSON *j = cJSON_ParseWithLength(r->body, r->body_len);
     const cJSON *t = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "type") : NULL;
-    if (!cJSON_IsString(t)) {
+    if (!t || !cJSON_IsString(t)) {
         bad_body(rs);
         goto out;
     }
@@ -762,7 +762,7 @@ static void exchange(struct hl *hl, const struct mx_req *r, struct mx_resp *rs)
     }
     if (kind == 0) {
         const cJSON *g = cJSON_GetObjectItemCaseSensitive(act, "grouping");
-        if (!cJSON_IsString(g) || strcmp(g->valuestring, "na")) {
+        if (!cJSON_IsString(g) || strcmp(g->valuestring, "na") != 0) {
             err_answer(rs, "Only grouping \"na\" is supported by the mock");
             goto out;
         }
@@ -796,7 +796,7 @@ out:
 static void derive_addresses(struct hl *hl)
 {
     for (struct mx_account *a = mx_acct_first(hl->srv); a; a = a->next) {
-        if (strcmp(a->exchange, EX) || a->api_key[0])
+        if (strcmp(a->exchange, EX) != 0 || a->api_key[0])
             continue;
         uint8_t key[32];
         secp256k1_pubkey pk;
@@ -849,7 +849,7 @@ static void state(void *self, struct mx_buf *o)
     mx_buf_puts(o, "{\"accounts\":[");
     int first = 1;
     for (struct mx_account *a = mx_acct_first(hl->srv); a; a = a->next) {
-        if (strcmp(a->exchange, EX))
+        if (strcmp(a->exchange, EX) != 0)
             continue;
         mx_buf_puts(o, first ? "{\"name\":" : ",{\"name\":");
         first = 0;
@@ -878,7 +878,7 @@ static void error_body(void *self, int status, int code, const char *msg, struct
 static void http(void *self, const struct mx_req *req, struct mx_resp *resp)
 {
     struct hl *hl = self;
-    if (strcmp(req->method, "POST")) {
+    if (strcmp(req->method, "POST") != 0) {
         resp->status = 405;
         error_body(self, 405, 0, "Method Not Allowed", &resp->body);
         return;
@@ -973,7 +973,7 @@ static void ws_subscribe(struct hl *hl, struct mx_ws *ws, struct hl_ws *w, const
                          const cJSON *sub, int subscribe)
 {
     const cJSON *type = cJSON_IsObject(sub) ? cJSON_GetObjectItemCaseSensitive(sub, "type") : NULL;
-    int kind = cJSON_IsString(type) ? sub_kind(type->valuestring) : -1;
+    int kind = type && cJSON_IsString(type) ? sub_kind(type->valuestring) : -1;
     char text[600];
     snprintf(text, sizeof text, "Invalid subscription %.*s", (int)(len < 500 ? len : 500), data);
     if (kind < 0) {
@@ -986,7 +986,7 @@ static void ws_subscribe(struct hl *hl, struct mx_ws *ws, struct hl_ws *w, const
         const cJSON *u = cJSON_GetObjectItemCaseSensitive(sub, "user");
         /* an address nobody uses is still a valid subscription: it just
          * never gets an event (the exchange does not check either) */
-        if (!cJSON_IsString(u) || strlen(u->valuestring) != 42 || strncmp(u->valuestring, "0x", 2)) {
+        if (!cJSON_IsString(u) || strlen(u->valuestring) != 42 || strncmp(u->valuestring, "0x", 2) != 0) {
             ws_error(hl, ws, text);
             return;
         }
@@ -1057,7 +1057,7 @@ static void ws_message(void *self, struct mx_ws *ws, const char *data, size_t le
     w->last_msg = mx_mono_ms();
     cJSON *j = cJSON_ParseWithLength(data, len);
     const cJSON *m = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "method") : NULL;
-    if (!cJSON_IsString(m)) {
+    if (!m || !cJSON_IsString(m)) {
         char text[600];
         snprintf(text, sizeof text, "Error parsing JSON into valid websocket request: %.*s",
                  (int)(len < 500 ? len : 500), data);

@@ -6,7 +6,9 @@
 #define _GNU_SOURCE
 #include "mx_int.h"
 
+#include <errno.h>
 #include <libwebsockets.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +51,23 @@ static void usage(FILE *f)
           f);
 }
 
+/* Reads option name's value v, a whole number in min..max, into *out; on
+ * anything else (junk after the digits, out of range) says why on stderr
+ * and returns -1, where atoll would have read junk as 0. */
+static int num_opt(const char *name, const char *v, long long min, long long max, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (end == v || *end || errno == ERANGE || n < min || n > max) {
+        fprintf(stderr, "xgw-mockex: %s wants a whole number from %lld to %lld, not \"%s\"\n", name, min, max,
+                v);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct mx_opts o = {.seed = 1,
@@ -65,6 +84,7 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long long n;
 #define ARG(name) (!strcmp(a, name) && v && (i++, 1))
         if (ARG("--port")) {
             if (nports == 16) {
@@ -89,19 +109,32 @@ int main(int argc, char **argv)
         } else if (ARG("--accounts")) {
             accounts = v;
         } else if (ARG("--tick-ms")) {
-            o.tick_ms = atoi(v);
+            if (num_opt(a, v, 0, INT_MAX, &n) != 0)
+                return 2;
+            o.tick_ms = (int)n;
         } else if (ARG("--weight-limit")) {
-            o.weight_limit = atoll(v);
+            if (num_opt(a, v, 0, LLONG_MAX, &n) != 0)
+                return 2;
+            o.weight_limit = n;
         } else if (ARG("--listenkey-ttl-ms")) {
-            o.listenkey_ttl_ms = atoll(v);
+            if (num_opt(a, v, 0, LLONG_MAX, &n) != 0)
+                return 2;
+            o.listenkey_ttl_ms = n;
         } else if (ARG("--ws-ping-ms")) {
-            o.ws_ping_ms = atoll(v);
+            if (num_opt(a, v, 0, LLONG_MAX, &n) != 0)
+                return 2;
+            o.ws_ping_ms = n;
         } else if (ARG("--ws-lifetime-ms")) {
-            o.ws_lifetime_ms = atoll(v);
+            if (num_opt(a, v, 0, LLONG_MAX, &n) != 0)
+                return 2;
+            o.ws_lifetime_ms = n;
         } else if (ARG("--ws-idle-ms")) {
-            o.ws_idle_ms = atoll(v);
+            if (num_opt(a, v, 0, LLONG_MAX, &n) != 0)
+                return 2;
+            o.ws_idle_ms = n;
         } else if (ARG("--clock-offset-ms")) {
-            clock_off = atoll(v);
+            if (num_opt(a, v, LLONG_MIN, LLONG_MAX, &clock_off) != 0)
+                return 2;
             have_clock = 1;
         } else if (ARG("--fault")) {
             if (nfaults < 32)

@@ -170,20 +170,6 @@ int64_t mx_counter(struct mx_server *srv, const char *exchange, const char *name
     return 0;
 }
 
-const char *mx_req_header(const struct mx_req *r, const char *lname)
-{
-    for (int i = 0; i < r->nhdr; i++)
-        if (!strcmp(r->hdr_name[i], lname))
-            return r->hdr_val[i];
-    return NULL;
-}
-
-void mx_resp_header(struct mx_resp *r, const char *name, const char *value)
-{
-    mx_buf_put(&r->hdrs, name, strlen(name) + 1);
-    mx_buf_put(&r->hdrs, value, strlen(value) + 1);
-}
-
 void mx__order_event(struct mx_server *srv, struct mx_account *a, const struct mx_order *o,
                      enum mx_order_event ev)
 {
@@ -312,7 +298,7 @@ static void state_json(struct mx_server *srv, struct mx_buf *b)
         mx_buf_printf(b, "%s\"%s\":{", m ? "," : "", mx_modules[m]->name);
         int first = 1;
         for (int i = 0; i < srv->nctr; i++) {
-            if (strcmp(srv->ctr[i].exchange, mx_modules[m]->name))
+            if (strcmp(srv->ctr[i].exchange, mx_modules[m]->name) != 0)
                 continue;
             if (!first)
                 mx_buf_puts(b, ",");
@@ -480,9 +466,13 @@ static int http_collect(struct lws *wsi, struct mx_http *h, const char *in)
     lws_get_peer_simple(lws_get_network_wsi(wsi), h->peer, sizeof h->peer);
     h->port = lws_get_vhost_listen_port(lws_get_vhost(wsi));
     char cl[32];
-    if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 && atoll(cl) > 0) {
-        h->body_expected = 1;
-        if (atoll(cl) > (long long)MX_MAX_BODY)
+    if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
+        /* as atoll did, without its undefined overflow: a value past the
+         * range saturates (too big), one that is no number reads as 0 */
+        long long len = strtoll(cl, NULL, 10);
+        if (len > 0)
+            h->body_expected = 1;
+        if (len > (long long)MX_MAX_BODY)
             h->too_big = 1;
     }
     return 0;
@@ -986,7 +976,7 @@ static void on_timer(lws_sorted_usec_list_t *sul)
                 w->next_ping_ms = mono + srv->opts.ws_ping_ms;
                 ws_enqueue(w, "mx", 2, 1);
             }
-    lws_sul_schedule(srv->ctx, 0, &srv->sul_timer, on_timer, MX_TIMER_MS * 1000);
+    lws_sul_schedule(srv->ctx, 0, &srv->sul_timer, on_timer, (lws_usec_t)MX_TIMER_MS * 1000);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1060,7 +1050,7 @@ struct mx_server *mx__server_new(const struct mx_opts *opts, const int *ports, i
         srv->nports++;
     }
     lws_sul_schedule(srv->ctx, 0, &srv->sul_tick, on_tick, (lws_usec_t)opts->tick_ms * 1000);
-    lws_sul_schedule(srv->ctx, 0, &srv->sul_timer, on_timer, MX_TIMER_MS * 1000);
+    lws_sul_schedule(srv->ctx, 0, &srv->sul_timer, on_timer, (lws_usec_t)MX_TIMER_MS * 1000);
     return srv;
 fail:
     mx__server_free(srv);

@@ -190,7 +190,7 @@ void mx_hmac_sha256_hex(const void *key, size_t klen, const void *msg, size_t ml
     unsigned int mdlen = 0;
     HMAC(EVP_sha256(), key, (int)klen, msg, mlen, md, &mdlen);
     static const char hx[] = "0123456789abcdef";
-    for (unsigned i = 0; i < 32; i++) {
+    for (size_t i = 0; i < 32; i++) {
         hex[2 * i] = hx[md[i] >> 4];
         hex[2 * i + 1] = hx[md[i] & 15];
     }
@@ -275,4 +275,19 @@ void mx__canon_append(struct mx_buf *b, const char *s, size_t len, int keep_firs
             mx_buf_put(b, e, 3);
         }
     }
+}
+
+/* Request and response headers (names lowercase, as parsed). */
+const char *mx_req_header(const struct mx_req *r, const char *lname)
+{
+    for (int i = 0; i < r->nhdr; i++)
+        if (!strcmp(r->hdr_name[i], lname))
+            return r->hdr_val[i];
+    return NULL;
+}
+
+void mx_resp_header(struct mx_resp *r, const char *name, const char *value)
+{
+    mx_buf_put(&r->hdrs, name, strlen(name) + 1);
+    mx_buf_put(&r->hdrs, value, strlen(value) + 1);
 }

@@ -19,7 +19,7 @@
  * SIGTERM/SIGINT: the status server is closed, every subscription closed,
  * and xgw_close completes pending calls (CANCELLED); exit 0.
  *
- * SIGHUP reloads the file in place (xgw__gateway_reload, core/gateway.c).
+ * SIGHUP reloads the file in place (xgw__gateway_reload, core/reload.c).
  * The whole file is checked first - syntax, keys, plugins, and here each
  * instance's `streams` (channel supported by the plugin, a key for orders)
  * and the listen address - and any error refuses it: the error is logged
@@ -180,6 +180,14 @@ static int fail(struct xgw_error *err, enum xgw_err_kind kind, const char *fmt, 
     return kind;
 }
 
+/* "out of memory", with a result the static analyzer can see is not 0 (it
+ * does not follow the variadic fail). */
+static int oom(struct xgw_error *err)
+{
+    fail(err, XGW_ERR_INTERNAL, "out of memory");
+    return XGW_ERR_INTERNAL;
+}
+
 /* The instance's `streams`, parsed and checked against its plugin: the
  * checks xgw_subscribe would make only when it is called, made before a
  * reload changes anything so that such a file is refused while the old
@@ -255,7 +263,7 @@ static bool spec_eq(const struct xgw__stream_spec *a, const struct xgw__stream_s
     if (a->channel != b->channel || a->depth != b->depth || a->n_symbols != b->n_symbols)
         return false;
     for (size_t k = 0; k < a->n_symbols; k++)
-        if (strcmp(a->symbols[k], b->symbols[k]))
+        if (strcmp(a->symbols[k], b->symbols[k]) != 0)
             return false;
     return true;
 }
@@ -277,9 +285,9 @@ static int recs_build(struct srv *g, struct sub_rec **prev, size_t n_prev, struc
         for (size_t k = 0; !rc && k < n_specs; k++) {
             if (n == cap) {
                 cap = cap ? 2 * cap : 8;
-                struct sub_rec **l = realloc(list, cap * sizeof *l);
+                struct sub_rec **l = realloc(list, cap * sizeof(struct sub_rec *));
                 if (!l) {
-                    rc = fail(err, XGW_ERR_INTERNAL, "out of memory");
+                    rc = oom(err);
                     break;
                 }
                 list = l;
@@ -298,7 +306,7 @@ static int recs_build(struct srv *g, struct sub_rec **prev, size_t n_prev, struc
                 r->spec = specs[k];
                 r->id = ++g->last_id;
             } else {
-                rc = fail(err, XGW_ERR_INTERNAL, "out of memory");
+                rc = oom(err);
                 break;
             }
             list[n++] = r;
@@ -326,7 +334,7 @@ static int srv_open(struct cli *c, const char *listen_override, struct srv **out
     *out = NULL;
     struct srv *g = calloc(1, sizeof *g);
     if (!g)
-        return fail(err, XGW_ERR_INTERNAL, "out of memory");
+        return oom(err);
     pthread_mutex_init(&g->mu, NULL);
     struct xgw_open_opts o = {.plugin_dir = c->plugin_dir};
     if (!(g->gw = xgw_open(c->config, &o, err))) {
@@ -548,7 +556,7 @@ static void reload(struct cli *c, const char *listen_override, struct srv *g)
     }
 
     /* The status server moves only when its address changed. */
-    if (strcmp(rctx.listen, g->listen_cfg) || rctx.flags != g->listen_flags) {
+    if (strcmp(rctx.listen, g->listen_cfg) != 0 || rctx.flags != g->listen_flags) {
         int old_port = xgw_listener_port(g->lis);
         xgw_listen_close(g->lis);
         g->lis = NULL;
