@@ -21,6 +21,15 @@ int xgw__set_error(struct xgw_error *err, enum xgw_err_kind kind, int64_t code, 
 int xgw__set_errorf(struct xgw_error *err, enum xgw_err_kind kind, int64_t code, const char *fmt, ...)
     XGW_PRINTF(4, 5);
 
+/* Sets "out of memory" and returns its kind. Inline, so that the static
+ * analyser sees the result is never XGW_OK (a call into another file hides
+ * that) and follows no "allocation failed yet rc is OK" paths. */
+static inline int xgw__oom(struct xgw_error *err)
+{
+    xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
+    return XGW_ERR_INTERNAL;
+}
+
 /* Register a secret value (a copy is kept). Values shorter than
  * XGW__SECRET_MIN_LEN are ignored, so that short strings ("1", "true") are
  * not scrubbed everywhere. Registering a value twice counts twice: each

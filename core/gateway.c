@@ -1251,7 +1251,7 @@ int xgw_call_sync(struct xgw_exchange *ex, enum xgw_op op, const struct xgw_call
 
 /* The plugin called name: already loaded, built in, or loaded now from
  * plugin_dir (a reload may name a new directory). */
-static const struct xgw_plugin *get_plugin(struct xgw_gateway *gw, const char *plugin_dir, const char *name,
+const struct xgw_plugin *xgw__gw_plugin(struct xgw_gateway *gw, const char *plugin_dir, const char *name,
                                            struct xgw_error *err)
 {
     for (size_t i = 0; i < gw->n_plugins; i++)
@@ -1289,7 +1289,6 @@ static const struct xgw_network *find_network(const struct xgw_plugin *p, const 
 }
 
 static void on_pool_idle(void *arg);
-static void instance_start(struct xgw_exchange *ex);
 
 /* The plugin's buckets, with the limits of `rate_limits = name=N, ...`. */
 static int apply_rate_limits(struct xgw_exchange *ex, struct xgw_error *err)
@@ -1385,14 +1384,14 @@ static int resilience_init(struct xgw_exchange *ex, struct xgw_error *err)
     return XGW_OK;
 }
 
-static int exchange_init(struct xgw_gateway *gw, struct xgw_exchange *ex, struct xgw__inst_cfg *ic,
+int xgw__exchange_init(struct xgw_gateway *gw, struct xgw_exchange *ex, struct xgw__inst_cfg *ic,
                          struct xgw_error *err)
 {
     ex->gw = gw;
     ex->cfg = ic;
     pthread_mutex_init(&ex->free_mu, NULL);
     pthread_mutex_init(&ex->status_mu, NULL);
-    ex->plugin = get_plugin(gw, gw->cfg->plugin_dir, ic->plugin, err);
+    ex->plugin = xgw__gw_plugin(gw, gw->cfg->plugin_dir, ic->plugin, err);
     if (!ex->plugin)
         return err ? err->kind : XGW_ERR_PLUGIN;
     if (xgw__config_bind_plugin(gw->cfg, ic, ex->plugin, err) != XGW_OK)
@@ -1510,27 +1509,31 @@ struct xgw_gateway *xgw_open(const char *config_path, const struct xgw_open_opts
     int rc = xgw__config_load(config_path, opts ? opts->plugin_dir : NULL, &gw->cfg, err);
     if (rc == XGW_OK) {
         xgw__log_configure(gw->cfg->log_level, gw->cfg->log_json);
-        gw->exchanges = calloc(gw->cfg->n_insts ? gw->cfg->n_insts : 1, sizeof *gw->exchanges);
+        gw->exchanges = calloc(gw->cfg->n_insts ? gw->cfg->n_insts : 1, sizeof(struct xgw_exchange *));
         if (!gw->exchanges)
-            rc = xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
+            rc = xgw__oom(err);
     }
+    /* gw->n_exchanges, mirrored in a local: the static analyzer forgets the
+     * field's value across calls that take gw, and would then start
+     * instances that were never built. */
+    size_t built = 0;
     for (size_t i = 0; rc == XGW_OK && i < gw->cfg->n_insts; i++) {
         /* One allocation each: the pointers handed out stay valid when a
          * reload adds or removes other instances. */
         if (!(gw->exchanges[i] = calloc(1, sizeof *gw->exchanges[i]))) {
-            rc = xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
+            rc = xgw__oom(err);
             break;
         }
-        gw->n_exchanges = i + 1; /* partially built instances are torn down too */
-        rc = exchange_init(gw, gw->exchanges[i], &gw->cfg->insts[i], err);
+        gw->n_exchanges = built = i + 1; /* partially built instances are torn down too */
+        rc = xgw__exchange_init(gw, gw->exchanges[i], &gw->cfg->insts[i], err);
     }
     if (rc != XGW_OK) {
         xgw_close(gw);
         return NULL;
     }
     if (!gw->no_network)
-        for (size_t i = 0; i < gw->n_exchanges; i++)
-            instance_start(gw->exchanges[i]);
+        for (size_t i = 0; i < built; i++)
+            xgw__instance_start(gw->exchanges[i]);
     return gw;
 }
 
@@ -1593,7 +1596,7 @@ static void start_task(struct xgw__task *t)
         health_arm(ex);
 }
 
-static void instance_start(struct xgw_exchange *ex)
+void xgw__instance_start(struct xgw_exchange *ex)
 {
     if (!ex->http)
         return;
@@ -1649,7 +1652,7 @@ static void on_timer_closed(uv_handle_t *h)
 
 /* Complete every call of ex that has not finished (CANCELLED) and close its
  * timers. Loop thread (or the closing thread). */
-static void exchange_cancel(struct xgw_exchange *ex)
+void xgw__exchange_cancel(struct xgw_exchange *ex)
 {
     struct xgw__call *w = ex->wait_head;
     ex->wait_head = ex->wait_tail = NULL;
@@ -1671,7 +1674,7 @@ static void exchange_cancel(struct xgw_exchange *ex)
 }
 
 /* Free ex once its calls are complete and its handles closed. */
-static void exchange_free(struct xgw_exchange *ex)
+void xgw__exchange_free(struct xgw_exchange *ex)
 {
     if (!ex)
         return;
@@ -1723,7 +1726,7 @@ void xgw_close(struct xgw_gateway *gw)
         t = next;
     }
     for (size_t i = 0; i < gw->n_exchanges; i++)
-        exchange_cancel(gw->exchanges[i]);
+        xgw__exchange_cancel(gw->exchanges[i]);
     for (size_t i = 0; i < gw->n_exchanges; i++) {
         struct xgw_exchange *ex = gw->exchanges[i];
         if (ex->http)
@@ -1733,7 +1736,7 @@ void xgw_close(struct xgw_gateway *gw)
     /* Runs the loop until libuv has closed every handle (frees the pools). */
     xgw__loop_destroy(&gw->loop);
     for (size_t i = 0; i < gw->n_exchanges; i++)
-        exchange_free(gw->exchanges[i]);
+        xgw__exchange_free(gw->exchanges[i]);
     free(gw->exchanges);
     /* Plugins go last: no instance of them is left. */
     for (size_t i = 0; i < gw->n_plugins; i++) {
@@ -1747,263 +1750,6 @@ void xgw_close(struct xgw_gateway *gw)
         xgw__config_free(gw->old_cfgs[i]);
     free(gw->old_cfgs);
     free(gw);
-}
-
-/* ------------------------------------------------------------------------ */
-/* In-place reload                                                           */
-/* ------------------------------------------------------------------------ */
-
-static bool str_eq(const char *a, const char *b) { return a == b || (a && b && !strcmp(a, b)); }
-
-/* Same keys with the same values, in any order. `streams` does not count:
- * it says what `xgw serve` subscribes, not how the instance works, and a
- * host compares it subscription by subscription. */
-static bool kvs_same(const struct xgw__kv *a, size_t na, const struct xgw__kv *b, size_t nb)
-{
-    size_t ca = 0, cb = 0;
-    for (size_t i = 0; i < na; i++) {
-        if (!strcmp(a[i].key, "streams"))
-            continue;
-        ca++;
-        size_t k = 0;
-        while (k < nb && strcmp(b[k].key, a[i].key))
-            k++;
-        if (k == nb || !str_eq(a[i].value, b[k].value))
-            return false;
-    }
-    for (size_t i = 0; i < nb; i++)
-        cb += strcmp(b[i].key, "streams") != 0;
-    return ca == cb;
-}
-
-/* Unchanged means: plugin, network, every core key as written (values after
- * ${VAR} expansion), the plugin's keys with their defaults, and the secrets
- * themselves (a secret file may change under the same path). Both are bound
- * to their plugin. Not seen: a CA file whose content changed under the
- * same path. */
-static bool inst_same(const struct xgw__inst_cfg *a, const struct xgw__inst_cfg *b)
-{
-    return str_eq(a->plugin, b->plugin) && str_eq(a->network, b->network) && str_eq(a->api_key, b->api_key) &&
-           str_eq(a->api_secret, b->api_secret) && str_eq(a->ca_file, b->ca_file) &&
-           kvs_same(a->given, a->n_given, b->given, b->n_given) &&
-           kvs_same(a->extras, a->n_extras, b->extras, b->n_extras);
-}
-
-static bool cfg_used(const struct xgw_gateway *gw, const struct xgw__config *cfg)
-{
-    for (size_t i = 0; i < gw->n_exchanges; i++)
-        for (size_t k = 0; k < cfg->n_insts; k++)
-            if (gw->exchanges[i]->cfg == &cfg->insts[k])
-                return true;
-    return false;
-}
-
-/* Close instances taken out of the gateway (ex->removed set, queued tasks
- * drained) and free them; the caller drives the loop. */
-static void exchanges_close(struct xgw_gateway *gw, struct xgw_exchange **exs, size_t n,
-                            const struct xgw__reload_hooks *hooks)
-{
-    for (size_t i = 0; i < n; i++) {
-        struct xgw_exchange *ex = exs[i];
-        if (!ex)
-            continue;
-        if (hooks && hooks->closing)
-            hooks->closing(hooks->user, ex);
-        /* Streams first, as in xgw_close: their snapshot and token requests
-         * are calls cancelled below. */
-        xgw__streams_close_instance(ex);
-        exchange_cancel(ex);
-        if (ex->http)
-            xgw__http_free(ex->http); /* frees itself once libuv closed its handles */
-        ex->http = NULL;
-    }
-    int64_t deadline = xgw__mono_us() + 5 * 1000000;
-    for (;;) {
-        bool open = false;
-        for (size_t i = 0; i < n; i++)
-            open = open || (exs[i] && exs[i]->handles_open);
-        if (!open || xgw__mono_us() > deadline)
-            break;
-        uv_run(&gw->loop.uv, UV_RUN_NOWAIT);
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (exs[i] && exs[i]->handles_open) {
-            /* leaked on purpose: libuv still holds its timers */
-            xgw__log(exs[i]->cfg->name, XGW_LOG_ERROR, "reload", "instance timers did not close in time");
-            continue;
-        }
-        exchange_free(exs[i]);
-    }
-}
-
-/* Give the loop back: to a new I/O thread when there was one, else to
- * whichever thread drives it next. */
-static void loop_release(struct xgw_gateway *gw, bool had_thread)
-{
-    pthread_mutex_lock(&gw->loop.mu);
-    gw->loop.driving = false;
-    pthread_cond_broadcast(&gw->loop.cv);
-    pthread_mutex_unlock(&gw->loop.mu);
-    if (!had_thread)
-        return;
-    /* A synchronous caller may take the free role in between (no I/O
-     * thread): the thread starts once it lets go, which is at the end of
-     * its call. */
-    for (int i = 0; i < 10000; i++) {
-        if (xgw__loop_start(&gw->loop) == XGW_OK)
-            return;
-        struct timespec ts = {0, 1000000};
-        nanosleep(&ts, NULL);
-    }
-    xgw__log(NULL, XGW_LOG_ERROR, "reload", "the I/O thread could not be restarted after the reload");
-}
-
-int xgw__gateway_reload(struct xgw_gateway *gw, const char *path, const char *plugin_dir,
-                        const struct xgw__reload_hooks *hooks, struct xgw__reload_stats *stats, struct xgw_error *err)
-{
-    if (err)
-        memset(err, 0, sizeof *err);
-    struct xgw__reload_stats st = {0};
-    if (stats)
-        *stats = st;
-    if (!gw || !path)
-        return xgw__set_errorf(err, XGW_ERR_INVALID_REQUEST, 0, "reload: gateway and file are required");
-    if (xgw__loop_on_loop_thread(&gw->loop) || atomic_load(&gw->closing))
-        return xgw__set_errorf(err, XGW_ERR_INVALID_REQUEST, 0,
-                               "reload: not from a gateway callback, nor while the gateway closes");
-
-    /* 1. Validate the whole file before anything changes: syntax and core
-     * keys, each instance's plugin and plugin keys, the host's checks. */
-    struct xgw__config *ncfg = NULL;
-    int rc = xgw__config_load(path, plugin_dir, &ncfg, err);
-    if (rc != XGW_OK)
-        return rc;
-    for (size_t j = 0; rc == XGW_OK && j < ncfg->n_insts; j++) {
-        struct xgw__inst_cfg *ic = &ncfg->insts[j];
-        const struct xgw_plugin *p = get_plugin(gw, ncfg->plugin_dir, ic->plugin, err);
-        if (!p)
-            rc = err && err->kind ? (int)err->kind : XGW_ERR_PLUGIN;
-        else
-            rc = xgw__config_bind_plugin(ncfg, ic, p, err);
-        if (rc == XGW_OK && hooks && hooks->check_instance)
-            rc = hooks->check_instance(hooks->user, ncfg, ic, p, err);
-    }
-    if (rc == XGW_OK && hooks && hooks->check_config)
-        rc = hooks->check_config(hooks->user, ncfg, err);
-
-    /* 2. Plan: a running instance whose configuration is unchanged is kept
-     * as it is (calls, pools, breakers, streams and counters); every other
-     * one is closed, and every new or changed one built afresh. */
-    size_t n_old = gw->n_exchanges, n_new = ncfg->n_insts;
-    struct xgw_exchange **next = NULL, **gone = NULL;
-    bool *fresh = NULL;
-    if (rc == XGW_OK) {
-        next = calloc(n_new ? n_new : 1, sizeof *next);
-        fresh = calloc(n_new ? n_new : 1, sizeof *fresh);
-        gone = calloc(n_old ? n_old : 1, sizeof *gone);
-        if (!next || !fresh || !gone)
-            rc = xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
-    }
-    if (rc != XGW_OK) {
-        free(next);
-        free(fresh);
-        free(gone);
-        xgw__config_free(ncfg);
-        return rc;
-    }
-    for (size_t i = 0; i < n_old; i++)
-        gone[i] = gw->exchanges[i];
-    for (size_t j = 0; j < n_new; j++)
-        for (size_t i = 0; i < n_old; i++)
-            if (gone[i] && !strcmp(gone[i]->cfg->name, ncfg->insts[j].name)) {
-                if (inst_same(gone[i]->cfg, &ncfg->insts[j])) {
-                    next[j] = gone[i];
-                    gone[i] = NULL;
-                    st.kept++;
-                } else {
-                    st.replaced++;
-                }
-                break;
-            }
-    st.added = n_new - st.kept - st.replaced;
-    st.removed = n_old - st.kept - st.replaced;
-
-    /* 3. The calling thread drives the loop from here: nothing runs beside
-     * it, and it may run the loop itself to close handles. */
-    bool had_thread = gw->loop.has_thread;
-    xgw__loop_take_over(&gw->loop);
-
-    /* 4. Build the new instances beside the running ones: a failure here
-     * (a plugin refusing its instance, a pool) still changes nothing. */
-    for (size_t j = 0; rc == XGW_OK && j < n_new; j++) {
-        if (next[j])
-            continue;
-        if (!(next[j] = calloc(1, sizeof *next[j]))) {
-            rc = xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
-            break;
-        }
-        fresh[j] = true;
-        rc = exchange_init(gw, next[j], &ncfg->insts[j], err);
-    }
-    if (rc != XGW_OK) {
-        struct xgw_exchange **built = calloc(n_new ? n_new : 1, sizeof *built);
-        for (size_t j = 0; j < n_new; j++)
-            if (fresh[j] && built) {
-                next[j]->removed = true;
-                built[j] = next[j];
-            }
-        if (built)
-            exchanges_close(gw, built, n_new, NULL);
-        free(built);
-        loop_release(gw, had_thread);
-        free(next);
-        free(fresh);
-        free(gone);
-        xgw__config_free(ncfg);
-        return rc;
-    }
-
-    /* 5. Commit. Tasks already queued for the instances that go (warm-up,
-     * calls) run first and see them removed; then those instances close. */
-    for (size_t i = 0; i < n_old; i++)
-        if (gone[i])
-            gone[i]->removed = true;
-    uv_run(&gw->loop.uv, UV_RUN_NOWAIT);
-    exchanges_close(gw, gone, n_old, hooks);
-    free(gw->exchanges);
-    gw->exchanges = next;
-    gw->n_exchanges = n_new;
-    /* Kept instances borrow their configuration from the file they were
-     * opened from: an older configuration lives until none does. */
-    struct xgw__config **olds = realloc(gw->old_cfgs, (gw->n_old_cfgs + 1) * sizeof *olds);
-    if (olds) {
-        gw->old_cfgs = olds;
-        gw->old_cfgs[gw->n_old_cfgs++] = gw->cfg;
-    } else if (cfg_used(gw, gw->cfg)) {
-        xgw__log(NULL, XGW_LOG_WARN, "reload", "out of memory: the previous configuration is kept in memory");
-    } else {
-        xgw__config_free(gw->cfg);
-    }
-    gw->cfg = ncfg;
-    for (size_t k = 0; k < gw->n_old_cfgs;) {
-        if (cfg_used(gw, gw->old_cfgs[k])) {
-            k++;
-            continue;
-        }
-        xgw__config_free(gw->old_cfgs[k]);
-        gw->old_cfgs[k] = gw->old_cfgs[--gw->n_old_cfgs];
-    }
-    xgw__log_configure(ncfg->log_level, ncfg->log_json);
-    if (!gw->no_network)
-        for (size_t j = 0; j < n_new; j++)
-            if (fresh[j])
-                instance_start(next[j]);
-    loop_release(gw, had_thread);
-    free(fresh);
-    free(gone);
-    if (stats)
-        *stats = st;
-    return XGW_OK;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2071,7 +1817,7 @@ int xgw_metrics(struct xgw_gateway *gw, enum xgw_metrics_format fmt, char **out)
     for (size_t i = 0; i < gw->n_exchanges; i++)
         n_eps += gw->exchanges[i]->n_eps + 1;
     struct xgw__metrics_inst *insts = calloc(gw->n_exchanges ? gw->n_exchanges : 1, sizeof *insts);
-    const struct xgw__ep_metrics **eps = calloc(n_eps ? n_eps : 1, sizeof *eps);
+    const struct xgw__ep_metrics **eps = calloc(n_eps ? n_eps : 1, sizeof(const struct xgw__ep_metrics *));
     int rc = XGW_ERR_INTERNAL;
     if (insts && eps) {
         size_t k = 0;

@@ -168,7 +168,21 @@ int xgw__call_internal(struct xgw_exchange *ex, enum xgw_op op, const struct xgw
 int xgw__call_internal_at(struct xgw_exchange *ex, enum xgw_op op, const struct xgw_call *args, int ep_index,
                           xgw__internal_done_fn done, void *user);
 
-/* In-place reload (SIGHUP of `xgw serve`). */
+/* Instance lifecycle (gateway.c), shared with the in-place reload. The
+ * plugin called name: already loaded, built in, or loaded from plugin_dir. */
+const struct xgw_plugin *xgw__gw_plugin(struct xgw_gateway *gw, const char *plugin_dir, const char *name,
+                                        struct xgw_error *err);
+/* Build ex (zeroed, owned by the caller) for ic; loop thread or before start. */
+int xgw__exchange_init(struct xgw_gateway *gw, struct xgw_exchange *ex, struct xgw__inst_cfg *ic,
+                       struct xgw_error *err);
+/* Warm-up, clock sample and health checks of a built instance. */
+void xgw__instance_start(struct xgw_exchange *ex);
+/* Complete every unfinished call of ex (CANCELLED) and close its timers. */
+void xgw__exchange_cancel(struct xgw_exchange *ex);
+/* Free ex once its calls are complete and its handles closed. */
+void xgw__exchange_free(struct xgw_exchange *ex);
+
+/* In-place reload (core/reload.c; SIGHUP of `xgw serve`). */
 struct xgw__reload_hooks {
     void *user;
     /* Before anything changes, for each instance of the new file (bound to
