@@ -22,45 +22,11 @@
 
 #include "gateway.h"
 #include "tu_fakeplugin.h"
+#include "tu_fakegw.h"
 #include "tu_tlsserver.h"
 #include "xgw/xgw.h"
 
-struct fx {
-    char dir[64];
-    char cert[128];
-    char ini[128];
-    struct tu_tls *srv;
-    struct xgw_gateway *gw;
-};
-
-static int setup(void **state)
-{
-    struct fx *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/xgw-gw-XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->cert, sizeof f->cert, "%s/cert.pem", f->dir);
-    snprintf(f->ini, sizeof f->ini, "%s/gw.ini", f->dir);
-    f->srv = tu_tls_start(f->cert);
-    if (!f->srv || xgw__plugin_register_builtin(&tu_fake_plugin) != 0)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    xgw_close(f->gw);
-    tu_tls_stop(f->srv);
-    unlink(f->cert);
-    unlink(f->ini);
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
-
-static struct xgw_gateway *open_gw(struct fx *f, const char *extra)
+static struct xgw_gateway *open_gw(struct tu_fakegw *f, const char *extra)
 {
     assert_int_equal(tu_fake_write_ini(f->ini, tu_tls_port(f->srv), f->cert, extra), 0);
     struct xgw_error err;
@@ -130,7 +96,7 @@ static bool all_done(void *arg)
 
 static void test_async_threads(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     open_gw(f, "pool_min = 2\npool_max = 4\nhttp2 = false\n");
     struct counts *c = calloc(1, sizeof *c);
     g_counts = c;
@@ -174,7 +140,7 @@ static void test_async_threads(void **state)
 
 static void test_shutdown_in_flight(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     open_gw(f, "pool_min = 0\npool_max = 2\nhttp2 = false\nrequest_timeout_ms = 60000\n");
     tu_tls_set_mode(f->srv, TU_TLS_STALL);
     struct counts *c = calloc(1, sizeof *c);
@@ -203,7 +169,7 @@ static void test_shutdown_in_flight(void **state)
 /* Calls queued while no loop ever ran are cancelled too. */
 static void test_shutdown_never_started(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     open_gw(f, "pool_min = 1\n");
     struct counts *c = calloc(1, sizeof *c);
     g_counts = c;
@@ -222,7 +188,7 @@ static void test_shutdown_never_started(void **state)
 
 static void test_host_driven(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     open_gw(f, "pool_min = 0\n");
     struct counts *c = calloc(1, sizeof *c);
     g_counts = c;
@@ -267,7 +233,7 @@ static void *sync_main(void *arg)
 
 static void test_sync_two_threads_no_io_thread(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     open_gw(f, "pool_min = 0\n");
     pthread_t a, b;
     void *ra, *rb;
@@ -302,7 +268,7 @@ static bool nested_set(void *arg)
 
 static void test_sync_in_callback(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     open_gw(f, "pool_min = 0\n");
     struct xgw_error err;
     assert_int_equal(xgw_start(f->gw, &err), 0);
@@ -341,7 +307,7 @@ static bool two_market_loads(void *arg)
  * by the next order, which itself goes out at once with the cached rules. */
 static void test_markets_refresh(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     open_gw(f, "pool_min = 0\nmarkets_refresh_s = 1\n");
     struct xgw_exchange *ex = xgw_exchange_find(f->gw, "f1");
     struct xgw_call call = limit_buy();
@@ -362,7 +328,7 @@ static void test_markets_refresh(void **state)
 
 static void test_place_pipeline(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     open_gw(f, "pool_min = 0\n");
     struct xgw_exchange *ex = xgw_exchange_find(f->gw, "f1");
     assert_non_null(ex);
@@ -416,7 +382,7 @@ static void test_place_pipeline(void **state)
 
 static void test_time_offset(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     open_gw(f, "pool_min = 0\n");
     struct xgw_exchange *ex = xgw_exchange_at(f->gw, 0);
     struct xgw_result *r = NULL;
@@ -522,7 +488,7 @@ static void check_prometheus(const char *text)
 
 static void test_metrics_prometheus(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     open_gw(f, "pool_min = 0\n");
     struct xgw_exchange *ex = xgw_exchange_at(f->gw, 0);
     struct xgw_error err;
@@ -568,7 +534,7 @@ static void test_metrics_prometheus(void **state)
 
 static void test_open_errors(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     FILE *fp = fopen(f->ini, "w");
     fprintf(fp, "[gateway]\nplugin_dir = %s\n\n[exchange.z]\nplugin = nosuchplugin\n", f->dir);
     fclose(fp);
@@ -592,17 +558,17 @@ static void test_open_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_markets_refresh, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_async_threads, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_shutdown_in_flight, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_shutdown_never_started, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_host_driven, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sync_two_threads_no_io_thread, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sync_in_callback, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_place_pipeline, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_time_offset, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_metrics_prometheus, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_markets_refresh, tu_fakegw_setup, tu_fakegw_teardown),
+        cmocka_unit_test_setup_teardown(test_async_threads, tu_fakegw_setup, tu_fakegw_teardown),
+        cmocka_unit_test_setup_teardown(test_shutdown_in_flight, tu_fakegw_setup, tu_fakegw_teardown),
+        cmocka_unit_test_setup_teardown(test_shutdown_never_started, tu_fakegw_setup, tu_fakegw_teardown),
+        cmocka_unit_test_setup_teardown(test_host_driven, tu_fakegw_setup, tu_fakegw_teardown),
+        cmocka_unit_test_setup_teardown(test_sync_two_threads_no_io_thread, tu_fakegw_setup, tu_fakegw_teardown),
+        cmocka_unit_test_setup_teardown(test_sync_in_callback, tu_fakegw_setup, tu_fakegw_teardown),
+        cmocka_unit_test_setup_teardown(test_place_pipeline, tu_fakegw_setup, tu_fakegw_teardown),
+        cmocka_unit_test_setup_teardown(test_time_offset, tu_fakegw_setup, tu_fakegw_teardown),
+        cmocka_unit_test_setup_teardown(test_metrics_prometheus, tu_fakegw_setup, tu_fakegw_teardown),
+        cmocka_unit_test_setup_teardown(test_open_errors, tu_fakegw_setup, tu_fakegw_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

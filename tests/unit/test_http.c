@@ -23,47 +23,11 @@
 
 #include "gateway.h"
 #include "tu_fakeplugin.h"
+#include "tu_fakegw.h"
 #include "tu_tlsserver.h"
 #include "xgw/xgw.h"
 
-struct fx {
-    char dir[64];
-    char cert[128];
-    char ini[128];
-    struct tu_tls *srv;
-    struct xgw_gateway *gw;
-};
-
-static int setup(void **state)
-{
-    struct fx *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/xgw-http-XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->cert, sizeof f->cert, "%s/cert.pem", f->dir);
-    snprintf(f->ini, sizeof f->ini, "%s/gw.ini", f->dir);
-    f->srv = tu_tls_start(f->cert);
-    if (!f->srv)
-        return -1;
-    if (xgw__plugin_register_builtin(&tu_fake_plugin) != 0)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    xgw_close(f->gw);
-    tu_tls_stop(f->srv);
-    unlink(f->cert);
-    unlink(f->ini);
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
-
-static struct xgw_gateway *open_gw(struct fx *f, bool trust, const char *extra)
+static struct xgw_gateway *open_gw(struct tu_fakegw *f, bool trust, const char *extra)
 {
     assert_int_equal(tu_fake_write_ini(f->ini, tu_tls_port(f->srv), trust ? f->cert : NULL, extra), 0);
     struct xgw_error err;
@@ -73,7 +37,7 @@ static struct xgw_gateway *open_gw(struct fx *f, bool trust, const char *extra)
     return f->gw;
 }
 
-static int call(struct fx *f, enum xgw_op op, const char *symbol, struct xgw_error *err)
+static int call(struct tu_fakegw *f, enum xgw_op op, const char *symbol, struct xgw_error *err)
 {
     struct xgw_call c = {0};
     if (symbol)
@@ -122,7 +86,7 @@ static bool metric_closed_one(void *arg)
 /* N sequential requests travel over one connection. */
 static void test_reuse(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     open_gw(f, true, "pool_min = 0\nhttp2 = false\n");
     struct xgw_error err;
     for (int i = 0; i < 50; i++)
@@ -149,7 +113,7 @@ static void test_reuse(void **state)
 /* warmup opens pool_min connections before any call, with the I/O thread. */
 static void test_pool_min_warm(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     open_gw(f, true, "pool_min = 3\npool_max = 5\nwarmup = true\nhttp2 = false\n");
     struct xgw_error err;
     assert_int_equal(xgw_start(f->gw, &err), 0);
@@ -169,7 +133,7 @@ static void test_pool_min_warm(void **state)
 /* pool_min is per endpoint: two endpoints (by IP and by name) get two each. */
 static void test_pool_min_per_endpoint(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     FILE *fp = fopen(f->ini, "w");
     fprintf(fp,
             "[gateway]\nlog_level = error\n[exchange.f1]\nplugin = fake\n"
@@ -194,7 +158,7 @@ static void test_pool_min_per_endpoint(void **state)
 /* Without warmup nothing is opened at start. */
 static void test_no_warmup(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     open_gw(f, true, "pool_min = 2\nwarmup = false\n");
     struct xgw_error err;
     assert_int_equal(xgw_start(f->gw, &err), 0);
@@ -205,7 +169,7 @@ static void test_no_warmup(void **state)
 /* An idle pool closes its connections after idle_timeout_s. */
 static void test_idle_close(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     open_gw(f, true, "pool_min = 0\nidle_timeout_s = 1\nhttp2 = false\n");
     struct xgw_error err;
     assert_int_equal(xgw_start(f->gw, &err), 0);
@@ -225,7 +189,7 @@ static void test_idle_close(void **state)
 /* A server that never answers gives TIMEOUT after request_timeout_ms. */
 static void test_timeout(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     /* Many timeouts in a row would open the breaker: not what is tested here. */
     open_gw(f, true, "pool_min = 0\nrequest_timeout_ms = 1000\nbreaker_failures = 100\n");
     tu_tls_set_mode(f->srv, TU_TLS_STALL);
@@ -251,7 +215,7 @@ static void test_timeout(void **state)
  * Content-Length. */
 static void test_oversized(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     open_gw(f, true, "pool_min = 0\nmax_response_bytes = 65536\n");
     tu_tls_set_big(f->srv, 200000);
     struct xgw_error err;
@@ -269,7 +233,7 @@ static void test_oversized(void **state)
 /* Without ca_file the self-signed certificate is not trusted. */
 static void test_tls_untrusted(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     open_gw(f, false, "pool_min = 0\n");
     struct xgw_error err;
     assert_int_equal(call(f, XGW_OP_TIME, NULL, &err), XGW_ERR_NETWORK);
@@ -281,7 +245,7 @@ static void test_tls_untrusted(void **state)
 /* A ca_file that holds no certificate is a configuration error. */
 static void test_bad_ca_file(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     char bad[160];
     snprintf(bad, sizeof bad, "%s/empty.pem", f->dir);
     FILE *fp = fopen(bad, "w");
@@ -297,7 +261,7 @@ static void test_bad_ca_file(void **state)
 /* Statuses reach the plugin's parse, which classifies them. */
 static void test_status_to_parse(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     open_gw(f, true, "pool_min = 0\n");
     struct xgw_error err;
     assert_int_equal(call(f, XGW_OP_TICKER, "/status/503", &err), XGW_ERR_SERVER);
@@ -312,7 +276,7 @@ static void test_status_to_parse(void **state)
 /* Nothing listening: NETWORK, nothing sent. */
 static void test_connect_refused(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     int port = tu_tls_port(f->srv);
     tu_tls_stop(f->srv);
     f->srv = NULL;
@@ -351,7 +315,7 @@ static bool h2_all_done(void *arg)
  * request in flight). */
 static void test_http2_multiplexed(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     const char *nghttpd = "/usr/sbin/nghttpd";
     if (access(nghttpd, X_OK) != 0) {
         fprintf(stderr, "SKIP test_http2_multiplexed: %s not installed (apt-get install nghttp2-server)\n",
@@ -424,18 +388,18 @@ static void test_http2_multiplexed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_reuse, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pool_min_warm, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pool_min_per_endpoint, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_warmup, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_idle_close, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_oversized, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tls_untrusted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_ca_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_status_to_parse, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_connect_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_http2_multiplexed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reuse, tu_fakegw_setup, tu_fakegw_teardown),
+        cmocka_unit_test_setup_teardown(test_pool_min_warm, tu_fakegw_setup, tu_fakegw_teardown),
+        cmocka_unit_test_setup_teardown(test_pool_min_per_endpoint, tu_fakegw_setup, tu_fakegw_teardown),
+        cmocka_unit_test_setup_teardown(test_no_warmup, tu_fakegw_setup, tu_fakegw_teardown),
+        cmocka_unit_test_setup_teardown(test_idle_close, tu_fakegw_setup, tu_fakegw_teardown),
+        cmocka_unit_test_setup_teardown(test_timeout, tu_fakegw_setup, tu_fakegw_teardown),
+        cmocka_unit_test_setup_teardown(test_oversized, tu_fakegw_setup, tu_fakegw_teardown),
+        cmocka_unit_test_setup_teardown(test_tls_untrusted, tu_fakegw_setup, tu_fakegw_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_ca_file, tu_fakegw_setup, tu_fakegw_teardown),
+        cmocka_unit_test_setup_teardown(test_status_to_parse, tu_fakegw_setup, tu_fakegw_teardown),
+        cmocka_unit_test_setup_teardown(test_connect_refused, tu_fakegw_setup, tu_fakegw_teardown),
+        cmocka_unit_test_setup_teardown(test_http2_multiplexed, tu_fakegw_setup, tu_fakegw_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,49 +27,22 @@
 #include "gateway.h"
 #include "httpd.h"
 #include "tu_fakeplugin.h"
+#include "tu_fakegw.h"
 #include "tu_tlsserver.h"
 #include "xgw/xgw.h"
 
-struct fx {
-    char dir[64];
-    char cert[128];
-    char ini[128];
-    struct tu_tls *srv;
-    struct xgw_gateway *gw;
-};
-
+/* The fixture with a gateway open on the fake plugin (no health checks or
+ * warm-up: the tests count the requests they make). */
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/xgw-httpd-XXXXXX");
-    if (!f || !mkdtemp(f->dir))
+    if (tu_fakegw_setup(state) != 0)
         return -1;
-    snprintf(f->cert, sizeof f->cert, "%s/cert.pem", f->dir);
-    snprintf(f->ini, sizeof f->ini, "%s/gw.ini", f->dir);
-    f->srv = tu_tls_start(f->cert);
-    if (!f->srv || xgw__plugin_register_builtin(&tu_fake_plugin) != 0)
-        return -1;
-    if (tu_fake_write_ini(f->ini, tu_tls_port(f->srv), f->cert, "health_checks = false\nwarmup = false\n") !=
-        0)
+    struct tu_fakegw *f = *state;
+    if (tu_fake_write_ini(f->ini, tu_tls_port(f->srv), f->cert, "health_checks = false\nwarmup = false\n") != 0)
         return -1;
     struct xgw_error err;
     f->gw = xgw_open(f->ini, NULL, &err);
-    if (!f->gw)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    xgw_close(f->gw);
-    tu_tls_stop(f->srv);
-    unlink(f->cert);
-    unlink(f->ini);
-    rmdir(f->dir);
-    free(f);
-    return 0;
+    return f->gw ? 0 : -1;
 }
 
 /* ---- a blocking HTTP client -------------------------------------------------- */
@@ -227,7 +200,7 @@ static void test_streams_parse(void **state)
 
 static void test_refuses_public_and_bad(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     struct xgw_listener *l = (void *)1;
     struct xgw_error err;
     assert_int_equal(xgw_listen(f->gw, "0.0.0.0:0", 0, &l, &err), XGW_ERR_CONFIG);
@@ -242,7 +215,7 @@ static void test_refuses_public_and_bad(void **state)
 /* The engine's own loop: xgw_listen, then GETs served by xgw_step. */
 static void test_host_driven(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     struct xgw_listener *l = NULL;
     struct xgw_error err;
     assert_int_equal(xgw_listen(f->gw, "127.0.0.1:0", 0, &l, &err), 0);
@@ -265,7 +238,7 @@ static void test_host_driven(void **state)
 
 static void test_started(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     struct xgw_error err;
     assert_int_equal(xgw_start(f->gw, &err), 0);
     struct xgw_listener *l = NULL;
@@ -373,9 +346,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_loopback),
         cmocka_unit_test(test_streams_parse),
-        cmocka_unit_test_setup_teardown(test_refuses_public_and_bad, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_host_driven, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_started, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_public_and_bad, setup, tu_fakegw_teardown),
+        cmocka_unit_test_setup_teardown(test_host_driven, setup, tu_fakegw_teardown),
+        cmocka_unit_test_setup_teardown(test_started, setup, tu_fakegw_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /*
  * tests/unit/test_reload.c — in-place reload of a running gateway
- * (xgw__gateway_reload, core/gateway.c) with the fake plugin against the
+ * (xgw__gateway_reload, core/reload.c) with the fake plugin against the
  * TLS test server: an unchanged instance is kept (same pointer, its
  * counters go on), a changed one replaced, an added one opened, a removed
  * one closed with its call in flight completed as CANCELLED; a bad file or
@@ -23,47 +23,13 @@
 
 #include "gateway.h"
 #include "tu_fakeplugin.h"
+#include "tu_fakegw.h"
 #include "tu_tlsserver.h"
 #include "xgw/xgw.h"
 
-struct fx {
-    char dir[64];
-    char cert[128];
-    char ini[128];
-    struct tu_tls *srv;
-    struct xgw_gateway *gw;
-};
-
-static int setup(void **state)
-{
-    struct fx *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/xgw-rl-XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->cert, sizeof f->cert, "%s/cert.pem", f->dir);
-    snprintf(f->ini, sizeof f->ini, "%s/gw.ini", f->dir);
-    f->srv = tu_tls_start(f->cert);
-    if (!f->srv || xgw__plugin_register_builtin(&tu_fake_plugin) != 0)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    xgw_close(f->gw);
-    tu_tls_stop(f->srv);
-    unlink(f->cert);
-    unlink(f->ini);
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
-
 /* One [exchange.<name>] of the fake plugin per name, each followed by its
  * extra lines ("" for none). */
-static void write_ini(struct fx *f, const char *names[], const char *extras[], size_t n)
+static void write_ini(struct tu_fakegw *f, const char *names[], const char *extras[], size_t n)
 {
     FILE *fp = fopen(f->ini, "w");
     assert_non_null(fp);
@@ -132,7 +98,7 @@ static void on_done(void *user, const struct xgw_result *res, const struct xgw_e
 
 static void test_reload_in_place(void **state)
 {
-    struct fx *f = *state;
+    struct tu_fakegw *f = *state;
     const char *n2[] = {"f1", "f2"}, *e2[] = {"", ""};
     write_ini(f, n2, e2, 2);
     struct xgw_error err;
@@ -230,7 +196,7 @@ static void test_reload_in_place(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_reload_in_place, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reload_in_place, tu_fakegw_setup, tu_fakegw_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
