@@ -166,13 +166,8 @@ int xgw__gateway_reload(struct xgw_gateway *gw, const char *path, const char *pl
         if (!next || !fresh || !gone)
             rc = xgw__oom(err);
     }
-    if (rc != XGW_OK) {
-        free(next);
-        free(fresh);
-        free(gone);
-        xgw__config_free(ncfg);
-        return rc;
-    }
+    if (rc != XGW_OK)
+        goto out;
     for (size_t i = 0; i < n_old; i++)
         gone[i] = gw->exchanges[i];
     for (size_t j = 0; j < n_new; j++)
@@ -208,21 +203,17 @@ int xgw__gateway_reload(struct xgw_gateway *gw, const char *path, const char *pl
         rc = xgw__exchange_init(gw, next[j], &ncfg->insts[j], err);
     }
     if (rc != XGW_OK) {
-        struct xgw_exchange **built = calloc(n_new ? n_new : 1, sizeof(struct xgw_exchange *));
-        for (size_t j = 0; j < n_new; j++)
-            if (fresh[j] && built) {
+        /* Close what was built; kept instances are not touched (next is
+         * freed below, so its slots can be cleared). */
+        for (size_t j = 0; j < n_new; j++) {
+            if (!fresh[j])
+                next[j] = NULL;
+            else if (next[j])
                 next[j]->removed = true;
-                built[j] = next[j];
-            }
-        if (built)
-            exchanges_close(gw, built, n_new, NULL);
-        free(built);
+        }
+        exchanges_close(gw, next, n_new, NULL);
         loop_release(gw, had_thread);
-        free(next);
-        free(fresh);
-        free(gone);
-        xgw__config_free(ncfg);
-        return rc;
+        goto out;
     }
 
     /* 5. Commit. Tasks already queued for the instances that go (warm-up,
@@ -266,4 +257,11 @@ int xgw__gateway_reload(struct xgw_gateway *gw, const char *path, const char *pl
     if (stats)
         *stats = st;
     return XGW_OK;
+
+out: /* refused: the gateway is as it was */
+    free(next);
+    free(fresh);
+    free(gone);
+    xgw__config_free(ncfg);
+    return rc;
 }

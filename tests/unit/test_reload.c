@@ -156,6 +156,14 @@ static void test_reload_in_place(void **state)
     assert_int_equal(xgw__gateway_reload(f->gw, f->ini, NULL, &hooks, &st, &err), XGW_ERR_CONFIG);
     assert_string_equal(err.message, "refused f1");
     seen.refuse = false;
+    /* refused late: the file is valid, but the plugin refuses a new instance
+     * while the others are being built - those are closed, nothing changes */
+    char refuse[64];
+    snprintf(refuse, sizeof refuse, "recv_window_ms = %d\n", TU_FAKE_REFUSE_RECV_WINDOW);
+    const char *n5[] = {"f1", "f2", "f3", "f4", "f5"}, *e5[] = {"", "pool_max = 3\n", "", "", refuse};
+    write_ini(f, n5, e5, 5);
+    assert_int_equal(xgw__gateway_reload(f->gw, f->ini, NULL, &hooks, &st, &err), XGW_ERR_CONFIG);
+    assert_non_null(strstr(err.message, "fake plugin refuses"));
     assert_int_equal(seen.closing, 1);
     assert_int_equal(xgw_exchange_count(f->gw), 3);
     assert_ptr_equal(xgw_exchange_find(f->gw, "f1"), f1);

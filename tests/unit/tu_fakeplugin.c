@@ -25,7 +25,11 @@ struct fake {
 
 static void *fk_create(const struct xgw_core_api *core, struct xgw_inst_ctx *ctx, struct xgw_error *err)
 {
-    (void)err;
+    /* A plugin refusing its instance, for the tests of that path. */
+    if (core->cfg_int(ctx, "recv_window_ms", 0) == TU_FAKE_REFUSE_RECV_WINDOW) {
+        core->set_error(err, XGW_ERR_CONFIG, 0, "fake plugin refuses this instance");
+        return NULL;
+    }
     struct fake *f = calloc(1, sizeof *f);
     if (f) {
         f->core = core;

@@ -17,6 +17,9 @@
 
 extern const struct xgw_plugin tu_fake_plugin;
 
+/* An instance with this recv_window_ms is refused by create() (CONFIG). */
+#define TU_FAKE_REFUSE_RECV_WINDOW 4242
+
 /* Write an INI for one instance "f1" of the fake plugin against
  * https://127.0.0.1:<port>; extra is appended verbatim to the instance
  * section (e.g. "pool_min = 2\n"), ca_file may be NULL. Returns 0. */
