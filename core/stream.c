@@ -494,8 +494,16 @@ static struct conn *conn_new(struct mgr *m, bool priv, const char *route)
     return c;
 }
 
+static void ticker_clear(struct xgw_ticker *t);
+
 static void gap_events(struct conn *c, int64_t now_wall)
 {
+    /* A merged ticker with a part on this connection starts over: no value
+     * from before the gap is delivered as current (dispatch waits for bid
+     * and ask again). */
+    for (struct topic *t = c->topics; t; t = t->cnext)
+        if (t->lead->merged)
+            ticker_clear(t->lead->merged);
     /* one GAP per subscription per reconnect, however many of its topics
      * lived on the connection */
     for (struct topic *t = c->topics; t; t = t->cnext) {
@@ -642,6 +650,12 @@ static bool trade_is_new(struct topic *t, const char *id)
     return true;
 }
 
+static void ticker_clear(struct xgw_ticker *t)
+{
+    t->bid = t->bid_qty = t->ask = t->ask_qty = t->last = xgw_dec_none();
+    t->ts_ms = 0;
+}
+
 /* A partial ticker (one of several exchange streams) folded into the last
  * known one: fields it leaves NONE keep their value. */
 static const struct xgw_ticker *ticker_merge(struct xgw_ticker *into, const struct xgw_ticker *x)
@@ -676,10 +690,18 @@ static void dispatch(struct conn *c, struct xgw_sink *s, int64_t recv_wall)
             if (t->lead != t && t->lead->conn == c)
                 continue;
             count_msg(m, t);
+            const struct xgw_ticker *tk = x;
+            if (t->lead->merged) {
+                /* A ticker is first of all the best bid and ask: until its
+                 * part has sent them, other parts' fields wait. */
+                tk = ticker_merge(t->lead->merged, x);
+                if (xgw_dec_is_none(tk->bid) || xgw_dec_is_none(tk->ask))
+                    continue;
+            }
             struct xgw_event ev;
             ev_init(m, t->sub, &ev, XGW_EV_TICKER, x->symbol, recv_wall);
             ev.ts_ms = x->ts_ms;
-            ev.ticker = t->lead->merged ? ticker_merge(t->lead->merged, x) : x;
+            ev.ticker = tk;
             deliver(t->sub, &ev);
         }
     }
@@ -1497,8 +1519,7 @@ int xgw_subscribe(struct xgw_exchange *ex, enum xgw_channel channel, const char 
                 sub_free(s);
                 return xgw__set_errorf(err, XGW_ERR_INTERNAL, 0, "out of memory");
             }
-            t->merged->bid = t->merged->bid_qty = t->merged->ask = t->merged->ask_qty = t->merged->last =
-                xgw_dec_none();
+            ticker_clear(t->merged);
         }
     }
     struct xgw__loop *loop = &ex->gw->loop;

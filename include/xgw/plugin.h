@@ -325,7 +325,8 @@ struct xgw_plugin {
      * subscribes each symbol twice, with xgw_ws_sub.part 0 and 1 (ws_route
      * and ws_sub_msg pick the stream by it), and merges the partial tickers
      * it receives per symbol: fields a frame leaves NONE keep their last
-     * value, and every frame delivers the merged ticker. At most 4. */
+     * value, and every frame delivers the merged ticker once it has a best
+     * bid and ask (it starts over after a gap). At most 4. */
     uint32_t ws_ticker_parts;
 };
 
