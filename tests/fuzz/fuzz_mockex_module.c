@@ -44,6 +44,7 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,6 +306,22 @@ static char *sign_bitunix_login(struct mx_server *srv, const char *data, size_t 
     return out;
 }
 
+/* "path?query" as the server hands it to a module: the path never empty
+ * nor holding a NUL (lws hands over a C string), the query canonicalised.
+ * Returns whether there was a query. */
+static bool split_target(const char *target, size_t tlen, struct mx_buf *path, struct mx_buf *query)
+{
+    const char *qm = memchr(target, '?', tlen);
+    mx_buf_put(path, target, qm ? (size_t)(qm - target) : tlen);
+    if (!path->len || memchr(path->p, '\0', path->len)) {
+        mx_buf_reset(path);
+        mx_buf_puts(path, "/");
+    }
+    if (qm)
+        canon_query(query, qm + 1, tlen - (size_t)(qm + 1 - target));
+    return qm != NULL;
+}
+
 static void run_http(struct mx_server *srv, const char *line, size_t llen, const char *rec, size_t rlen)
 {
     /* first line: METHOD SP target */
@@ -316,16 +333,8 @@ static void run_http(struct mx_server *srv, const char *line, size_t llen, const
     method[sp - line] = '\0';
     const char *target = sp + 1;
     size_t tlen = llen - (size_t)(target - line);
-    const char *qm = memchr(target, '?', tlen);
     struct mx_buf path = {0}, query = {0}, body = {0}, hdrs = {0};
-    mx_buf_put(&path, target, qm ? (size_t)(qm - target) : tlen);
-    if (!path.len || memchr(path.p, '\0', path.len)) {
-        mx_buf_reset(&path); /* lws hands over a C string, never empty */
-        mx_buf_puts(&path, "/");
-    }
-    if (qm)
-        canon_query(&query, qm + 1, tlen - (size_t)(qm + 1 - target));
-    else
+    if (!split_target(target, tlen, &path, &query))
         mx_buf_puts(&query, "");
     /* headers, then the body */
     size_t off = 0;
@@ -396,15 +405,8 @@ static void run_http(struct mx_server *srv, const char *line, size_t llen, const
 
 static void run_ws_open(struct mx_server *srv, const char *target, size_t tlen)
 {
-    const char *qm = memchr(target, '?', tlen);
     struct mx_buf path = {0}, query = {0};
-    mx_buf_put(&path, target, qm ? (size_t)(qm - target) : tlen);
-    if (!path.len || memchr(path.p, '\0', path.len)) {
-        mx_buf_reset(&path); /* lws hands over a C string, never empty */
-        mx_buf_puts(&path, "/");
-    }
-    if (qm)
-        canon_query(&query, qm + 1, tlen - (size_t)(qm + 1 - target));
+    split_target(target, tlen, &path, &query);
     /* server.c hands ws_open at most 4095 bytes of query */
     if (query.len > 4095) {
         query.len = 4095;

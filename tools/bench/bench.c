@@ -312,6 +312,18 @@ static struct xgw_gateway *open_gw(const char *cfg_path, const struct opts *o)
     return gw;
 }
 
+/* A gateway from config sections (consumed): written to a temporary file,
+ * opened, and the file removed. */
+static struct xgw_gateway *open_sections(const struct opts *o, char *sections)
+{
+    char *cfg = write_config(o->plugin_dir, sections);
+    free(sections);
+    struct xgw_gateway *gw = open_gw(cfg, o);
+    unlink(cfg);
+    free(cfg);
+    return gw;
+}
+
 /* ------------------------------------------------------------------------ */
 /* REST: xgw                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -407,11 +419,7 @@ static void conc_run(struct xgw_gateway *gw, struct xgw_conc *c, const struct op
 static int rest_xgw(const struct opts *o)
 {
     char *sec = bn_section(o, o->inflight);
-    char *cfg = write_config(o->plugin_dir, sec);
-    free(sec);
-    struct xgw_gateway *gw = open_gw(cfg, o);
-    unlink(cfg);
-    free(cfg);
+    struct xgw_gateway *gw = open_sections(o, sec);
     struct xgw_exchange *ex = xgw_exchange_find(gw, "bn");
     struct xgw_error err;
     struct xgw_result *res = NULL;
@@ -1132,11 +1140,7 @@ static int run_live(const struct opts *o)
 {
     need_mock(o);
     char *sec = bn_section(o, 1);
-    char *cfg = write_config(o->plugin_dir, sec);
-    free(sec);
-    struct xgw_gateway *gw = open_gw(cfg, o);
-    unlink(cfg);
-    free(cfg);
+    struct xgw_gateway *gw = open_sections(o, sec);
     struct counter c = {0};
     struct xgw_sub *sub = subscribe(xgw_exchange_find(gw, "bn"), XGW_CH_TICKER, "BTCUSDT", &c);
     long errors = 0;
@@ -1219,11 +1223,7 @@ static int run_recovery(const struct opts *o)
 {
     need_mock(o);
     char *sec = bn_section(o, 1);
-    char *cfg = write_config(o->plugin_dir, sec);
-    free(sec);
-    struct xgw_gateway *gw = open_gw(cfg, o);
-    unlink(cfg);
-    free(cfg);
+    struct xgw_gateway *gw = open_sections(o, sec);
     struct recov r = {0};
     pthread_mutex_init(&r.mu, NULL);
     struct xgw_error err;
@@ -1405,11 +1405,7 @@ static int run_failover(const struct opts *o)
                      "rate_limits = request_weight_1m=1000000000\nretry_max = 3\nretry_backoff_ms = 100\n\n",
                      a.url, o->url, ca, BN_KEY, BN_SECRET) < 0)
             die("out of memory");
-        char *cfg = write_config(o->plugin_dir, sec);
-        free(sec);
-        struct xgw_gateway *gw = open_gw(cfg, o);
-        unlink(cfg);
-        free(cfg);
+        struct xgw_gateway *gw = open_sections(o, sec);
         struct xgw_exchange *ex = xgw_exchange_find(gw, "bn");
         struct xgw_error err;
         struct xgw_result *res = NULL;
