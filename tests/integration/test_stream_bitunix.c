@@ -247,6 +247,11 @@ static void test_stall_recycled(void **state)
     const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
     assert_int_equal(atomic_load(&m->stale_recycles), 1);
     assert_int_equal(mock_counter(f, "ws_stalled"), 1);
+    /* The client pings every 500 ms; the stalled socket swallowed its pings
+     * and the new one may have delivered data before its first: wait for it
+     * (bounded) rather than race it. */
+    for (int i = 0; i < 30 && mock_counter(f, "ws_pings") < 1; i++)
+        usleep(100 * 1000);
     assert_true(mock_counter(f, "ws_pings") >= 1);
     assert_int_equal(mock_counter(f, "ws_subscribe_dups"), 0);
     xgw_unsubscribe(s1);
