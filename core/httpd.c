@@ -385,6 +385,11 @@ static int status_json(struct xgw_listener *l, struct xgw_buf *b)
             : xgw__buf_printf(b, "{\"version\":\"%s\",\"now_ms\":%lld,\"started_ms\":%lld,\"listen\":",
                               xgw_version(), (long long)xgw__wall_ms(), (long long)l->gw->metrics.started_ms);
     rc = rc ? rc : xgw__buf_json_str(b, l->addr_text, strlen(l->addr_text));
+    /* this server's own load: open connections (this one included) and
+     * answers written so far */
+    rc = rc ? rc
+            : xgw__buf_printf(b, ",\"http\":{\"connections\":%zu,\"served\":%llu}", l->n_conns,
+                              (unsigned long long)l->served);
     rc = rc ? rc : xgw__buf_append_str(b, ",\"health\":");
     rc = rc ? rc : append_trimmed(b, health);
     rc = rc ? rc : xgw__buf_append_str(b, ",\"metrics\":");
