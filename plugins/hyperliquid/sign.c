@@ -12,6 +12,7 @@
  *      connectionId} in domain {Exchange, 1, 1337, 0x0};
  *   5. recoverable secp256k1 signature, v = 27 + recovery id.
  */
+#include <openssl/crypto.h> /* OPENSSL_hexchar2int */
 #include <string.h>
 
 #include <secp256k1_recovery.h>
@@ -34,17 +35,6 @@ void hl_hex0x(const uint8_t *in, size_t n, char *out)
     out[2 + 2 * n] = '\0';
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int hl_unhex(const char *s, uint8_t *out, size_t n)
 {
     if (s == NULL)
@@ -54,7 +44,8 @@ int hl_unhex(const char *s, uint8_t *out, size_t n)
     if (strlen(s) != 2 * n)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+        int hi = OPENSSL_hexchar2int((unsigned char)s[2 * i]);
+        int lo = OPENSSL_hexchar2int((unsigned char)s[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[i] = (uint8_t)(hi << 4 | lo);

@@ -1,8 +1,9 @@
 /* binance_sign.c — see binance_sign.h. */
 #include "binance_sign.h"
 
-#include <openssl/evp.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h> /* OPENSSL_hexchar2int */
+#include <openssl/evp.h>
 #include <openssl/params.h>
 #include <string.h>
 
@@ -24,19 +25,7 @@ static long find_sig(const char *s, size_t len, int *last)
     return -1;
 }
 
-static int hexv(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-enum mxb_sig mxb_sig_verify(const char *secret, const char *query, size_t qlen, const char *body,
-                            size_t blen)
+enum mxb_sig mxb_sig_verify(const char *secret, const char *query, size_t qlen, const char *body, size_t blen)
 {
     int last = 0;
     const char *sig;
@@ -85,7 +74,8 @@ enum mxb_sig mxb_sig_verify(const char *secret, const char *query, size_t qlen, 
     if (!ok || mdlen != 32)
         return MXB_SIG_BAD;
     for (size_t i = 0; i < 32; i++) {
-        int hi = hexv(sig[2 * i]), lo = hexv(sig[2 * i + 1]);
+        int hi = OPENSSL_hexchar2int((unsigned char)sig[2 * i]),
+            lo = OPENSSL_hexchar2int((unsigned char)sig[2 * i + 1]);
         if (hi < 0 || lo < 0 || (unsigned)(hi * 16 + lo) != md[i])
             return MXB_SIG_BAD;
     }

@@ -1,5 +1,6 @@
 /* bitunix_sign.c — see bitunix_sign.h. */
 #include "bitunix_sign.h"
+#include "mockex.h" /* mx_pct_byte */
 
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -12,26 +13,14 @@ struct kv {
     size_t kl, vl;
 };
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Appends the percent-decoded s[0..n) to out; -1 on a bad escape or overflow. */
 static int put_decoded(char *out, size_t cap, size_t *o, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         int c = (unsigned char)s[i];
         if (c == '%') {
-            if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
+            if ((c = mx_pct_byte(s + i, s + n)) < 0)
                 return -1;
-            c = hexval(s[i + 1]) * 16 + hexval(s[i + 2]);
             i += 2;
         }
         if (*o + 1 >= cap)
@@ -106,8 +95,8 @@ static void sha256_hex(EVP_MD_CTX *c, char hex[65])
     hex[64] = '\0';
 }
 
-void mxbx_sign(const char *nonce, const char *timestamp, const char *key, const char *qp,
-               size_t qplen, const char *body, size_t blen, const char *secret, char hex[65])
+void mxbx_sign(const char *nonce, const char *timestamp, const char *key, const char *qp, size_t qplen,
+               const char *body, size_t blen, const char *secret, char hex[65])
 {
     char digest[65];
     EVP_MD_CTX *c = EVP_MD_CTX_new();

@@ -19,6 +19,7 @@
 
 #include "keccak.h"
 
+#include <openssl/crypto.h> /* OPENSSL_hexchar2int */
 #include <cjson/cJSON.h>
 #include <msgpack.h>
 #include <secp256k1.h>
@@ -102,11 +103,6 @@ static void agent_digest(const uint8_t conn[32], const char *source, uint8_t out
     kk(msg, sizeof msg, out);
 }
 
-static int hexval(int c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* "0x" + 2n hex (the 0x optional) → n bytes; shorter r/s are left-padded. */
 static int unhex(const char *s, uint8_t *out, size_t n, int exact)
 {
@@ -120,7 +116,7 @@ static int unhex(const char *s, uint8_t *out, size_t n, int exact)
     memset(out, 0, n);
     size_t off = 2 * n - l; /* nibble offset */
     for (size_t i = 0; i < l; i++) {
-        int v = hexval((unsigned char)s[i]);
+        int v = OPENSSL_hexchar2int((unsigned char)s[i]);
         if (v < 0)
             return -1;
         size_t nib = off + i;
@@ -513,7 +509,7 @@ static int valid_cloid(const char *s)
     if (strlen(s) != 34 || s[0] != '0' || s[1] != 'x')
         return 0;
     for (int i = 2; i < 34; i++)
-        if (hexval((unsigned char)s[i]) < 0)
+        if (OPENSSL_hexchar2int((unsigned char)s[i]) < 0)
             return 0;
     return 1;
 }

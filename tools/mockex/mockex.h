@@ -96,6 +96,9 @@ void mx_hmac_sha256_hex(const void *key, size_t klen, const void *msg, size_t ml
  * (raw, as on the wire) and percent-decodes its value into out ('+' is a
  * space). Returns the decoded length, or -1 if absent, -2 if it does not fit. */
 int mx_form_get(const char *form, size_t len, const char *key, char *out, size_t cap);
+/* The byte a "%XX" escape at p (with end - p bytes readable) stands for, or
+ * -1 when p does not start one. */
+int mx_pct_byte(const char *p, const char *end);
 
 /* ------------------------------------------------------------------------ */
 /* Server services for modules (server.c)                                   */

@@ -56,6 +56,10 @@ struct mx_ws {
     struct mx_server *srv;
     int mod;
     int port;
+    /* the request path after the module prefix, without the query: what a
+     * fault's "path" is matched against, on open connections too (a
+     * prefix of at most 127 bytes, so 128 bytes of it decide the match) */
+    char path[128];
     void *user;
     struct frame *head, *tail;
     size_t nq;
@@ -243,7 +247,7 @@ void mx_ws_foreach(struct mx_server *srv, const char *exchange,
 
 int mx_fault_ws_gap(struct mx_server *srv, struct mx_ws *ws)
 {
-    return mx__fault_take(srv->faults, MX_FK_WS_GAP, mx_modules[ws->mod]->name, ws->port, NULL) !=
+    return mx__fault_take(srv->faults, MX_FK_WS_GAP, mx_modules[ws->mod]->name, ws->port, ws->path) !=
            NULL;
 }
 
@@ -262,13 +266,13 @@ static void ws_apply_faults_now(struct mx_server *srv)
         if (w->closing || w->stalled)
             continue;
         const char *ex = mx_modules[w->mod]->name;
-        struct mx_fault *f = mx__fault_take(srv->faults, MX_FK_WS_CLOSE, ex, w->port, NULL);
+        struct mx_fault *f = mx__fault_take(srv->faults, MX_FK_WS_CLOSE, ex, w->port, w->path);
         if (f) {
             mx_count(srv, ex, "ws_closed_by_fault", 1);
             mx_ws_close(w, f->code ? f->code : 1001, f->msg[0] ? f->msg : "mock fault");
             continue;
         }
-        if (mx__fault_take(srv->faults, MX_FK_WS_STALL, ex, w->port, NULL))
+        if (mx__fault_take(srv->faults, MX_FK_WS_STALL, ex, w->port, w->path))
             ws_apply_stall(w);
     }
 }
@@ -742,6 +746,7 @@ static int ws_established(struct mx_server *srv, struct lws *wsi, struct mx_pss 
     ws->srv = srv;
     ws->mod = mi;
     ws->port = lws_get_vhost_listen_port(lws_get_vhost(wsi));
+    snprintf(ws->path, sizeof ws->path, "%s", rest);
     ws->next = srv->ws_list;
     if (srv->ws_list)
         srv->ws_list->prev = ws;
@@ -756,11 +761,11 @@ static int ws_established(struct mx_server *srv, struct lws *wsi, struct mx_pss 
         ws->next_ping_ms = mx_mono_ms() + srv->opts.ws_ping_ms;
     if (mx_modules[mi]->ws_open(srv->self[mi], ws, rest, query))
         return -1;
-    struct mx_fault *f = mx__fault_take(srv->faults, MX_FK_WS_CLOSE, ex, ws->port, rest);
+    struct mx_fault *f = mx__fault_take(srv->faults, MX_FK_WS_CLOSE, ex, ws->port, ws->path);
     if (f) {
         mx_count(srv, ex, "ws_closed_by_fault", 1);
         mx_ws_close(ws, f->code ? f->code : 1001, f->msg[0] ? f->msg : "mock fault");
-    } else if (mx__fault_take(srv->faults, MX_FK_WS_STALL, ex, ws->port, rest)) {
+    } else if (mx__fault_take(srv->faults, MX_FK_WS_STALL, ex, ws->port, ws->path)) {
         ws_apply_stall(ws);
     }
     if (srv->opts.ws_flood && mx_modules[mi]->flood_frame)

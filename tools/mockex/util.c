@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "mx_int.h" /* mx__canon_append */
 
+#include <openssl/crypto.h> /* OPENSSL_hexchar2int */
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
@@ -33,7 +34,10 @@ void mx_buf_put(struct mx_buf *b, const void *data, size_t len)
     b->p[b->len] = '\0';
 }
 
-void mx_buf_puts(struct mx_buf *b, const char *s) { mx_buf_put(b, s, strlen(s)); }
+void mx_buf_puts(struct mx_buf *b, const char *s)
+{
+    mx_buf_put(b, s, strlen(s));
+}
 
 void mx_buf_printf(struct mx_buf *b, const char *fmt, ...)
 {
@@ -197,15 +201,12 @@ void mx_hmac_sha256_hex(const void *key, size_t klen, const void *msg, size_t ml
     hex[64] = '\0';
 }
 
-static int hexval(char c)
+int mx_pct_byte(const char *p, const char *end)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    if (end - p < 3 || p[0] != '%')
+        return -1;
+    int hi = OPENSSL_hexchar2int((unsigned char)p[1]), lo = OPENSSL_hexchar2int((unsigned char)p[2]);
+    return hi < 0 || lo < 0 ? -1 : hi << 4 | lo;
 }
 
 int mx_form_get(const char *form, size_t len, const char *key, char *out, size_t cap)
@@ -222,9 +223,8 @@ int mx_form_get(const char *form, size_t len, const char *key, char *out, size_t
                 char c = form[k];
                 if (c == '+')
                     c = ' ';
-                else if (c == '%' && k + 2 < end && hexval(form[k + 1]) >= 0 &&
-                         hexval(form[k + 2]) >= 0) {
-                    c = (char)(hexval(form[k + 1]) * 16 + hexval(form[k + 2]));
+                else if (mx_pct_byte(form + k, form + end) >= 0) {
+                    c = (char)mx_pct_byte(form + k, form + end);
                     k += 2;
                 }
                 if (o + 1 >= cap)
@@ -257,8 +257,8 @@ void mx_copy(char *dst, size_t cap, const char *src)
 
 static int unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 void mx__canon_append(struct mx_buf *b, const char *s, size_t len, int keep_first_eq)
