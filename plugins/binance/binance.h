@@ -13,6 +13,8 @@
 #define XGW_PLUGIN_BINANCE_H
 
 #include <cjson/cJSON.h>
+
+#include "common/pjson.h"
 #include "xgw/plugin.h"
 
 /* Indices into the plugin's buckets[] (plugin.c). */
@@ -47,21 +49,11 @@ int bn_add_key_header(struct bn *bn, struct xgw_request *req, struct xgw_error *
  * test fixed it. */
 int64_t bn_now_ms(const struct bn *bn);
 
-/* --- json.c: small helpers over cJSON ----------------------------------- */
+/* --- json.c: Binance words and order objects (generic helpers: common/pjson.h) */
 
-/* Decimal from a JSON string member (Binance sends every price/qty as a
- * string). Missing member, JSON null or "" give NONE and return 0; a number
- * or malformed text returns -1 (the caller reports PROTOCOL). */
-int bn_json_dec(const struct bn *bn, const cJSON *item, xgw_dec *out);
-/* int64 from a JSON number that must be integral and within ±2^53: cJSON
- * stores numbers as double, which is exact only up to 2^53, so a larger id
- * is refused (PROTOCOL) rather than silently rounded. -1 on failure. */
-int bn_json_i64(const cJSON *item, int64_t *out);
-/* Integer id as decimal text (orderId, trade id). -1 on failure. */
+/* Integer id as decimal text (orderId, trade id): a JSON number within
+ * ±2^53 (pj_i64) or a string. -1 on failure. */
 int bn_json_id(const cJSON *item, char *out, size_t cap);
-/* Copy a JSON string member (bounded; "" when missing). -1 when it is not a
- * string or does not fit. */
-int bn_json_str(const cJSON *item, char *out, size_t cap);
 
 enum xgw_order_status bn_order_status(const char *s);
 enum xgw_side bn_side(const char *s);

@@ -1,65 +1,22 @@
 /*
- * Small cJSON helpers for the Binance plugin: exact decimals from JSON
- * strings, integer ids without silent double rounding, bounded copies, and
- * the order object shared by REST answers and ORDER_TRADE_UPDATE.
+ * Binance's JSON words and objects: integer ids, order statuses, sides,
+ * types and times in force, and the order object shared by REST answers and
+ * ORDER_TRADE_UPDATE (the generic helpers are common/pjson.h).
  */
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "binance.h"
 
-/* 2^53. Every integer below it is an exact double; 2^53 itself may be the
- * rounded image of 2^53 + 1, so it is refused too. */
-#define BN_MAX_EXACT 9007199254740992.0
-
-int bn_json_dec(const struct bn *bn, const cJSON *item, xgw_dec *out)
-{
-    *out = xgw_dec_none();
-    if (item == NULL || cJSON_IsNull(item))
-        return 0;
-    if (!cJSON_IsString(item) || item->valuestring == NULL)
-        return -1; /* a number would have passed through double */
-    size_t len = strlen(item->valuestring);
-    if (len == 0)
-        return 0;
-    return bn->core->dec_parse(item->valuestring, len, out) == XGW_DEC_OK ? 0 : -1;
-}
-
-int bn_json_i64(const cJSON *item, int64_t *out)
-{
-    if (item == NULL || !cJSON_IsNumber(item))
-        return -1;
-    double v = item->valuedouble;
-    if (!(v > -BN_MAX_EXACT && v < BN_MAX_EXACT) || v != floor(v))
-        return -1;
-    *out = (int64_t)v;
-    return 0;
-}
-
 int bn_json_id(const cJSON *item, char *out, size_t cap)
 {
     int64_t v;
     if (item != NULL && cJSON_IsString(item)) /* tolerate ids sent as text */
-        return bn_json_str(item, out, cap);
-    if (bn_json_i64(item, &v) != 0)
+        return pj_str(item, out, cap);
+    if (pj_i64(item, &v) != 0)
         return -1;
     int n = snprintf(out, cap, "%lld", (long long)v);
     return n > 0 && (size_t)n < cap ? 0 : -1;
-}
-
-int bn_json_str(const cJSON *item, char *out, size_t cap)
-{
-    out[0] = '\0';
-    if (item == NULL || cJSON_IsNull(item))
-        return 0;
-    if (!cJSON_IsString(item) || item->valuestring == NULL)
-        return -1;
-    size_t len = strlen(item->valuestring);
-    if (len >= cap)
-        return -1;
-    memcpy(out, item->valuestring, len + 1);
-    return 0;
 }
 
 enum xgw_order_status bn_order_status(const char *s)
@@ -131,39 +88,39 @@ int bn_parse_order(const struct bn *bn, const cJSON *obj, bool ws, struct xgw_or
         if (k == NULL)
             continue;
         if (strcmp(k, ws ? "s" : "symbol") == 0) {
-            rc = bn_json_str(it, o->symbol, sizeof o->symbol);
+            rc = pj_str(it, o->symbol, sizeof o->symbol);
         } else if (strcmp(k, ws ? "i" : "orderId") == 0) {
             rc = bn_json_id(it, o->order_id, sizeof o->order_id);
             have_id = rc == 0;
         } else if (strcmp(k, ws ? "c" : "clientOrderId") == 0) {
-            rc = bn_json_str(it, o->client_id, sizeof o->client_id);
+            rc = pj_str(it, o->client_id, sizeof o->client_id);
         } else if (strcmp(k, ws ? "X" : "status") == 0) {
-            rc = bn_json_str(it, o->status_raw, sizeof o->status_raw);
+            rc = pj_str(it, o->status_raw, sizeof o->status_raw);
             o->status = bn_order_status(o->status_raw);
         } else if (strcmp(k, ws ? "S" : "side") == 0) {
-            rc = bn_json_str(it, word, sizeof word);
+            rc = pj_str(it, word, sizeof word);
             o->side = bn_side(word);
         } else if (strcmp(k, ws ? "o" : "type") == 0) {
-            rc = bn_json_str(it, word, sizeof word);
+            rc = pj_str(it, word, sizeof word);
             o->type = bn_order_type(word);
         } else if (strcmp(k, ws ? "f" : "timeInForce") == 0) {
-            rc = bn_json_str(it, word, sizeof word);
+            rc = pj_str(it, word, sizeof word);
             o->tif = bn_tif(word);
         } else if (strcmp(k, ws ? "R" : "reduceOnly") == 0) {
             if (!cJSON_IsBool(it))
                 rc = -1;
             o->reduce_only = cJSON_IsTrue(it);
         } else if (strcmp(k, ws ? "p" : "price") == 0) {
-            rc = bn_json_dec(bn, it, &o->price);
+            rc = pj_dec(bn->core, it, &o->price);
         } else if (strcmp(k, ws ? "q" : "origQty") == 0) {
-            rc = bn_json_dec(bn, it, &o->qty);
+            rc = pj_dec(bn->core, it, &o->qty);
         } else if (strcmp(k, ws ? "z" : "executedQty") == 0) {
-            rc = bn_json_dec(bn, it, &o->filled_qty);
+            rc = pj_dec(bn->core, it, &o->filled_qty);
         } else if (strcmp(k, ws ? "ap" : "avgPrice") == 0) {
-            rc = bn_json_dec(bn, it, &o->avg_price);
+            rc = pj_dec(bn->core, it, &o->avg_price);
         } else if (strcmp(k, ws ? "T" : "updateTime") == 0 ||
                    (!ws && strcmp(k, "time") == 0 && o->ts_ms == 0)) {
-            rc = bn_json_i64(it, &o->ts_ms);
+            rc = pj_i64(it, &o->ts_ms);
         }
         if (rc != 0)
             return -1;

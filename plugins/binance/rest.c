@@ -480,7 +480,7 @@ int bn_classify_error(struct bn *bn, enum xgw_op op, int status, const char *bod
     if (cJSON_IsObject(root)) {
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(root, "code");
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "msg");
-        have_code = bn_json_i64(c, &code) == 0;
+        have_code = pj_i64(c, &code) == 0;
         if (cJSON_IsString(m) && m->valuestring != NULL)
             snprintf(msg, sizeof msg, "%s", m->valuestring); /* bounded: long messages are cut */
     }
@@ -620,17 +620,17 @@ static int parse_filter(struct pctx *p, const cJSON *f, struct xgw_market *m, xg
         return -1;
     const char *t = type->valuestring;
     if (strcmp(t, "PRICE_FILTER") == 0)
-        return bn_json_dec(p->bn, cJSON_GetObjectItemCaseSensitive(f, "tickSize"), &m->tick_size);
+        return pj_dec(p->bn->core, cJSON_GetObjectItemCaseSensitive(f, "tickSize"), &m->tick_size);
     if (strcmp(t, "LOT_SIZE") == 0) {
-        if (bn_json_dec(p->bn, cJSON_GetObjectItemCaseSensitive(f, "stepSize"), lot_step) != 0)
+        if (pj_dec(p->bn->core, cJSON_GetObjectItemCaseSensitive(f, "stepSize"), lot_step) != 0)
             return -1;
         m->step_size = *lot_step;
-        return bn_json_dec(p->bn, cJSON_GetObjectItemCaseSensitive(f, "minQty"), &m->min_qty);
+        return pj_dec(p->bn->core, cJSON_GetObjectItemCaseSensitive(f, "minQty"), &m->min_qty);
     }
     if (strcmp(t, "MARKET_LOT_SIZE") == 0)
-        return bn_json_dec(p->bn, cJSON_GetObjectItemCaseSensitive(f, "stepSize"), &m->market_step_size);
+        return pj_dec(p->bn->core, cJSON_GetObjectItemCaseSensitive(f, "stepSize"), &m->market_step_size);
     if (strcmp(t, "MIN_NOTIONAL") == 0)
-        return bn_json_dec(p->bn, cJSON_GetObjectItemCaseSensitive(f, "notional"), &m->min_notional);
+        return pj_dec(p->bn->core, cJSON_GetObjectItemCaseSensitive(f, "notional"), &m->min_notional);
     return 0;
 }
 
@@ -650,13 +650,13 @@ static int parse_market(struct pctx *p, const cJSON *s, struct xgw_market *m)
         const char *k = it->string;
         int rc = 0;
         if (strcmp(k, "symbol") == 0)
-            rc = bn_json_str(it, m->symbol, sizeof m->symbol);
+            rc = pj_str(it, m->symbol, sizeof m->symbol);
         else if (strcmp(k, "baseAsset") == 0)
-            rc = bn_json_str(it, m->base, sizeof m->base);
+            rc = pj_str(it, m->base, sizeof m->base);
         else if (strcmp(k, "quoteAsset") == 0)
-            rc = bn_json_str(it, m->quote, sizeof m->quote);
+            rc = pj_str(it, m->quote, sizeof m->quote);
         else if (strcmp(k, "status") == 0) {
-            rc = bn_json_str(it, m->status_raw, sizeof m->status_raw);
+            rc = pj_str(it, m->status_raw, sizeof m->status_raw);
             m->status = market_status(m->status_raw);
         } else if (strcmp(k, "filters") == 0)
             filters = it;
@@ -708,17 +708,17 @@ static int parse_book_ticker(struct pctx *p, const cJSON *o)
         const char *k = it->string;
         int rc = 0;
         if (strcmp(k, "symbol") == 0)
-            rc = bn_json_str(it, t.symbol, sizeof t.symbol);
+            rc = pj_str(it, t.symbol, sizeof t.symbol);
         else if (strcmp(k, "bidPrice") == 0)
-            rc = bn_json_dec(p->bn, it, &t.bid);
+            rc = pj_dec(p->bn->core, it, &t.bid);
         else if (strcmp(k, "bidQty") == 0)
-            rc = bn_json_dec(p->bn, it, &t.bid_qty);
+            rc = pj_dec(p->bn->core, it, &t.bid_qty);
         else if (strcmp(k, "askPrice") == 0)
-            rc = bn_json_dec(p->bn, it, &t.ask);
+            rc = pj_dec(p->bn->core, it, &t.ask);
         else if (strcmp(k, "askQty") == 0)
-            rc = bn_json_dec(p->bn, it, &t.ask_qty);
+            rc = pj_dec(p->bn->core, it, &t.ask_qty);
         else if (strcmp(k, "time") == 0)
-            rc = bn_json_i64(it, &t.ts_ms);
+            rc = pj_i64(it, &t.ts_ms);
         if (rc != 0)
             return proto(p, k);
     }
@@ -737,12 +737,12 @@ static int parse_last_price(struct pctx *p, const cJSON *o)
     t.bid = t.bid_qty = t.ask = t.ask_qty = t.last = xgw_dec_none();
     if (!cJSON_IsObject(o))
         return proto(p, "price ticker is not an object");
-    if (bn_json_str(cJSON_GetObjectItemCaseSensitive(o, "symbol"), t.symbol, sizeof t.symbol) != 0 ||
-        bn_json_dec(p->bn, cJSON_GetObjectItemCaseSensitive(o, "price"), &t.last) != 0 || t.symbol[0] == '\0' ||
-        xgw_dec_is_none(t.last))
+    if (pj_str(cJSON_GetObjectItemCaseSensitive(o, "symbol"), t.symbol, sizeof t.symbol) != 0 ||
+        pj_dec(p->bn->core, cJSON_GetObjectItemCaseSensitive(o, "price"), &t.last) != 0 ||
+        t.symbol[0] == '\0' || xgw_dec_is_none(t.last))
         return proto(p, "price ticker without symbol or price");
     const cJSON *time = cJSON_GetObjectItemCaseSensitive(o, "time");
-    if (time && bn_json_i64(time, &t.ts_ms) != 0)
+    if (time && pj_i64(time, &t.ts_ms) != 0)
         return proto(p, "time");
     return emit(p, XGW_REC_TICKER, &t);
 }
@@ -765,7 +765,7 @@ static int parse_levels(struct pctx *p, const cJSON *arr, enum xgw_rec type, uin
         struct xgw_level l;
         const cJSON *pr = cJSON_IsArray(lv) ? lv->child : NULL;
         const cJSON *q = pr != NULL ? pr->next : NULL;
-        if (q == NULL || bn_json_dec(p->bn, pr, &l.price) != 0 || bn_json_dec(p->bn, q, &l.qty) != 0 ||
+        if (q == NULL || pj_dec(p->bn->core, pr, &l.price) != 0 || pj_dec(p->bn->core, q, &l.qty) != 0 ||
             xgw_dec_is_none(l.price) || xgw_dec_is_none(l.qty))
             return proto(p, "book level");
         int rc = emit(p, type, &l);
@@ -792,12 +792,12 @@ static int parse_depth(struct pctx *p, const cJSON *root, const struct xgw_call 
         const char *k = it->string;
         int rc = 0;
         if (strcmp(k, "lastUpdateId") == 0) {
-            rc = bn_json_i64(it, &b.seq);
+            rc = pj_i64(it, &b.seq);
             have_seq = rc == 0;
         } else if (strcmp(k, "T") == 0)
-            rc = bn_json_i64(it, &b.ts_ms);
+            rc = pj_i64(it, &b.ts_ms);
         else if (strcmp(k, "E") == 0)
-            rc = bn_json_i64(it, &e_ms);
+            rc = pj_i64(it, &e_ms);
         else if (strcmp(k, "bids") == 0)
             bids = it;
         else if (strcmp(k, "asks") == 0)
@@ -831,11 +831,11 @@ static int parse_balances(struct pctx *p, const cJSON *root)
             const char *k = it->string;
             int rc = 0;
             if (strcmp(k, "asset") == 0)
-                rc = bn_json_str(it, b.asset, sizeof b.asset);
+                rc = pj_str(it, b.asset, sizeof b.asset);
             else if (strcmp(k, "balance") == 0)
-                rc = bn_json_dec(p->bn, it, &b.total);
+                rc = pj_dec(p->bn->core, it, &b.total);
             else if (strcmp(k, "availableBalance") == 0)
-                rc = bn_json_dec(p->bn, it, &b.available);
+                rc = pj_dec(p->bn->core, it, &b.available);
             if (rc != 0)
                 return proto(p, k);
         }
@@ -864,19 +864,19 @@ static int parse_positions(struct pctx *p, const cJSON *root)
             const char *k = it->string;
             int rc = 0;
             if (strcmp(k, "symbol") == 0)
-                rc = bn_json_str(it, pos.symbol, sizeof pos.symbol);
+                rc = pj_str(it, pos.symbol, sizeof pos.symbol);
             else if (strcmp(k, "positionSide") == 0)
-                rc = bn_json_str(it, ps, sizeof ps);
+                rc = pj_str(it, ps, sizeof ps);
             else if (strcmp(k, "positionAmt") == 0)
-                rc = bn_json_dec(p->bn, it, &amt);
+                rc = pj_dec(p->bn->core, it, &amt);
             else if (strcmp(k, "entryPrice") == 0)
-                rc = bn_json_dec(p->bn, it, &pos.entry_price);
+                rc = pj_dec(p->bn->core, it, &pos.entry_price);
             else if (strcmp(k, "markPrice") == 0)
-                rc = bn_json_dec(p->bn, it, &pos.mark_price);
+                rc = pj_dec(p->bn->core, it, &pos.mark_price);
             else if (strcmp(k, "unRealizedProfit") == 0)
-                rc = bn_json_dec(p->bn, it, &pos.unrealized_pnl);
+                rc = pj_dec(p->bn->core, it, &pos.unrealized_pnl);
             else if (strcmp(k, "leverage") == 0)
-                rc = bn_json_dec(p->bn, it, &pos.leverage);
+                rc = pj_dec(p->bn->core, it, &pos.leverage);
             if (rc != 0)
                 return proto(p, k);
         }
@@ -929,7 +929,7 @@ static int parse_ok(struct pctx *p, const struct xgw_call *call, const cJSON *ro
         return cJSON_IsObject(root) ? XGW_OK : proto(p, "ping answer is not an object");
     case XGW_OP_TIME: {
         int64_t t;
-        if (!cJSON_IsObject(root) || bn_json_i64(cJSON_GetObjectItemCaseSensitive(root, "serverTime"), &t) != 0)
+        if (!cJSON_IsObject(root) || pj_i64(cJSON_GetObjectItemCaseSensitive(root, "serverTime"), &t) != 0)
             return proto(p, "serverTime");
         return emit(p, XGW_REC_TIME, &t);
     }
@@ -1002,7 +1002,7 @@ int bn_parse(void *self, enum xgw_op op, const struct xgw_call *call, const stru
      * Binance's success form for a few calls and is not an error. */
     const cJSON *code = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "code") : NULL;
     int64_t c;
-    if (code != NULL && cJSON_GetObjectItemCaseSensitive(root, "msg") != NULL && bn_json_i64(code, &c) == 0 &&
+    if (code != NULL && cJSON_GetObjectItemCaseSensitive(root, "msg") != NULL && pj_i64(code, &c) == 0 &&
         c < 0) {
         rc = bn_classify_error(bn, op, status, body, len, NULL, 0, err);
     } else {

@@ -165,19 +165,19 @@ static int ev_book_ticker(struct wctx *w, const cJSON *o)
         const char *k = it->string;
         int rc = 0;
         if (strcmp(k, "s") == 0)
-            rc = bn_json_str(it, t.symbol, sizeof t.symbol);
+            rc = pj_str(it, t.symbol, sizeof t.symbol);
         else if (strcmp(k, "b") == 0)
-            rc = bn_json_dec(w->bn, it, &t.bid);
+            rc = pj_dec(w->bn->core, it, &t.bid);
         else if (strcmp(k, "B") == 0)
-            rc = bn_json_dec(w->bn, it, &t.bid_qty);
+            rc = pj_dec(w->bn->core, it, &t.bid_qty);
         else if (strcmp(k, "a") == 0)
-            rc = bn_json_dec(w->bn, it, &t.ask);
+            rc = pj_dec(w->bn->core, it, &t.ask);
         else if (strcmp(k, "A") == 0)
-            rc = bn_json_dec(w->bn, it, &t.ask_qty);
+            rc = pj_dec(w->bn->core, it, &t.ask_qty);
         else if (strcmp(k, "T") == 0)
-            rc = bn_json_i64(it, &t.ts_ms);
+            rc = pj_i64(it, &t.ts_ms);
         else if (strcmp(k, "E") == 0)
-            rc = bn_json_i64(it, &e_ms);
+            rc = pj_i64(it, &e_ms);
         if (rc != 0)
             return wproto(w, "bookTicker", k);
     }
@@ -194,9 +194,9 @@ static int ev_24h_ticker(struct wctx *w, const cJSON *o)
     struct xgw_ticker t;
     memset(&t, 0, sizeof t);
     t.bid = t.bid_qty = t.ask = t.ask_qty = t.last = xgw_dec_none();
-    if (bn_json_str(cJSON_GetObjectItemCaseSensitive(o, "s"), t.symbol, sizeof t.symbol) != 0 || t.symbol[0] == '\0' ||
-        bn_json_dec(w->bn, cJSON_GetObjectItemCaseSensitive(o, "c"), &t.last) != 0 ||
-        bn_json_i64(cJSON_GetObjectItemCaseSensitive(o, "E"), &t.ts_ms) != 0)
+    if (pj_str(cJSON_GetObjectItemCaseSensitive(o, "s"), t.symbol, sizeof t.symbol) != 0 ||
+        t.symbol[0] == '\0' || pj_dec(w->bn->core, cJSON_GetObjectItemCaseSensitive(o, "c"), &t.last) != 0 ||
+        pj_i64(cJSON_GetObjectItemCaseSensitive(o, "E"), &t.ts_ms) != 0)
         return wproto(w, "24hrTicker", "fields");
     return wemit(w, XGW_REC_TICKER, &t);
 }
@@ -214,17 +214,17 @@ static int ev_trade(struct wctx *w, const cJSON *o, const char *event, const cha
         const char *k = it->string;
         int rc = 0;
         if (strcmp(k, "s") == 0)
-            rc = bn_json_str(it, t.symbol, sizeof t.symbol);
+            rc = pj_str(it, t.symbol, sizeof t.symbol);
         else if (strcmp(k, id_key) == 0)
             rc = bn_json_id(it, t.trade_id, sizeof t.trade_id);
         else if (strcmp(k, "p") == 0)
-            rc = bn_json_dec(w->bn, it, &t.price);
+            rc = pj_dec(w->bn->core, it, &t.price);
         else if (strcmp(k, "q") == 0)
-            rc = bn_json_dec(w->bn, it, &t.qty);
+            rc = pj_dec(w->bn->core, it, &t.qty);
         else if (strcmp(k, "T") == 0)
-            rc = bn_json_i64(it, &t.ts_ms);
+            rc = pj_i64(it, &t.ts_ms);
         else if (strcmp(k, "E") == 0)
-            rc = bn_json_i64(it, &e_ms);
+            rc = pj_i64(it, &e_ms);
         else if (strcmp(k, "m") == 0) {
             rc = cJSON_IsBool(it) ? 0 : -1;
             have_m = true;
@@ -250,7 +250,7 @@ static int ws_levels(struct wctx *w, const cJSON *arr, enum xgw_rec type)
         struct xgw_level l;
         const cJSON *pr = cJSON_IsArray(lv) ? lv->child : NULL;
         const cJSON *q = pr != NULL ? pr->next : NULL;
-        if (q == NULL || bn_json_dec(w->bn, pr, &l.price) != 0 || bn_json_dec(w->bn, q, &l.qty) != 0 ||
+        if (q == NULL || pj_dec(w->bn->core, pr, &l.price) != 0 || pj_dec(w->bn->core, q, &l.qty) != 0 ||
             xgw_dec_is_none(l.price) || xgw_dec_is_none(l.qty))
             return wproto(w, "depthUpdate", "level");
         int rc = wemit(w, type, &l);
@@ -272,18 +272,18 @@ static int ev_depth(struct wctx *w, const cJSON *o)
         const char *k = it->string;
         int rc = 0;
         if (strcmp(k, "s") == 0)
-            rc = bn_json_str(it, b.symbol, sizeof b.symbol);
+            rc = pj_str(it, b.symbol, sizeof b.symbol);
         else if (strcmp(k, "U") == 0)
-            rc = bn_json_i64(it, &b.first_seq);
+            rc = pj_i64(it, &b.first_seq);
         else if (strcmp(k, "u") == 0) {
-            rc = bn_json_i64(it, &b.seq);
+            rc = pj_i64(it, &b.seq);
             have_u = true;
         } else if (strcmp(k, "pu") == 0)
-            rc = bn_json_i64(it, &b.prev_seq);
+            rc = pj_i64(it, &b.prev_seq);
         else if (strcmp(k, "T") == 0)
-            rc = bn_json_i64(it, &b.ts_ms);
+            rc = pj_i64(it, &b.ts_ms);
         else if (strcmp(k, "E") == 0)
-            rc = bn_json_i64(it, &e_ms);
+            rc = pj_i64(it, &e_ms);
         else if (strcmp(k, "b") == 0)
             bids = it;
         else if (strcmp(k, "a") == 0)
@@ -309,7 +309,7 @@ static int ev_order(struct wctx *w, const cJSON *root)
     const cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, "o");
     if (bn_parse_order(w->bn, obj, true, &o) != 0)
         return wproto(w, "ORDER_TRADE_UPDATE", "order");
-    if (o.ts_ms == 0 && bn_json_i64(cJSON_GetObjectItemCaseSensitive(root, "T"), &o.ts_ms) != 0)
+    if (o.ts_ms == 0 && pj_i64(cJSON_GetObjectItemCaseSensitive(root, "T"), &o.ts_ms) != 0)
         o.ts_ms = 0;
     return wemit(w, XGW_REC_ORDER, &o);
 }
@@ -331,8 +331,9 @@ static int ev_account(struct wctx *w, const cJSON *root)
         memset(&b, 0, sizeof b);
         b.available = xgw_dec_none();
         if (!cJSON_IsObject(o) ||
-            bn_json_str(cJSON_GetObjectItemCaseSensitive(o, "a"), b.asset, sizeof b.asset) != 0 ||
-            b.asset[0] == '\0' || bn_json_dec(w->bn, cJSON_GetObjectItemCaseSensitive(o, "wb"), &b.total) != 0 ||
+            pj_str(cJSON_GetObjectItemCaseSensitive(o, "a"), b.asset, sizeof b.asset) != 0 ||
+            b.asset[0] == '\0' ||
+            pj_dec(w->bn->core, cJSON_GetObjectItemCaseSensitive(o, "wb"), &b.total) != 0 ||
             xgw_dec_is_none(b.total))
             return wproto(w, "ACCOUNT_UPDATE", "balance");
         int rc = wemit(w, XGW_REC_BALANCE, &b);
@@ -345,11 +346,14 @@ static int ev_account(struct wctx *w, const cJSON *root)
         char ps[16];
         memset(&p, 0, sizeof p);
         p.mark_price = p.leverage = xgw_dec_none();
-        if (!cJSON_IsObject(o) || bn_json_str(cJSON_GetObjectItemCaseSensitive(o, "s"), p.symbol, sizeof p.symbol) != 0 ||
-            p.symbol[0] == '\0' || bn_json_dec(w->bn, cJSON_GetObjectItemCaseSensitive(o, "pa"), &amt) != 0 ||
-            xgw_dec_is_none(amt) || bn_json_dec(w->bn, cJSON_GetObjectItemCaseSensitive(o, "ep"), &p.entry_price) != 0 ||
-            bn_json_dec(w->bn, cJSON_GetObjectItemCaseSensitive(o, "up"), &p.unrealized_pnl) != 0 ||
-            bn_json_str(cJSON_GetObjectItemCaseSensitive(o, "ps"), ps, sizeof ps) != 0)
+        if (!cJSON_IsObject(o) ||
+            pj_str(cJSON_GetObjectItemCaseSensitive(o, "s"), p.symbol, sizeof p.symbol) != 0 ||
+            p.symbol[0] == '\0' ||
+            pj_dec(w->bn->core, cJSON_GetObjectItemCaseSensitive(o, "pa"), &amt) != 0 ||
+            xgw_dec_is_none(amt) ||
+            pj_dec(w->bn->core, cJSON_GetObjectItemCaseSensitive(o, "ep"), &p.entry_price) != 0 ||
+            pj_dec(w->bn->core, cJSON_GetObjectItemCaseSensitive(o, "up"), &p.unrealized_pnl) != 0 ||
+            pj_str(cJSON_GetObjectItemCaseSensitive(o, "ps"), ps, sizeof ps) != 0)
             return wproto(w, "ACCOUNT_UPDATE", "position");
         if (strcmp(ps, "LONG") == 0)
             p.side = XGW_POS_LONG;
@@ -376,7 +380,7 @@ static int control(struct wctx *w, const cJSON *root)
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
     int64_t v;
     if (id != NULL && !cJSON_IsNull(id)) {
-        if (bn_json_i64(id, &v) != 0 || v < 0)
+        if (pj_i64(id, &v) != 0 || v < 0)
             return wproto(w, "answer", "id");
         ack.id = (uint64_t)v;
     }
@@ -390,7 +394,7 @@ static int control(struct wctx *w, const cJSON *root)
     } else {
         ack.ok = false;
         int64_t c = 0;
-        (void)bn_json_i64(code, &c);
+        (void)pj_i64(code, &c);
         const char *m = cJSON_IsString(msg) && msg->valuestring != NULL ? msg->valuestring : "error";
         snprintf(ack.message, sizeof ack.message, "code %lld: %s", (long long)c, m); /* bounded */
     }

@@ -13,6 +13,8 @@
 #define XGW_PLUGIN_BITUNIX_H
 
 #include <cjson/cJSON.h>
+
+#include "common/pjson.h"
 #include "xgw/plugin.h"
 
 /* Indices into the plugin's buckets[] (plugin.c). */
@@ -74,14 +76,9 @@ int bx_sign_request(struct bx *bx, struct xgw_request *req, const struct bx_para
  * first, so that prices and quantities sent as JSON numbers keep their exact
  * text (cJSON keeps numbers only as double). NULL when not JSON or OOM. */
 cJSON *bx_json_parse(const char *s, size_t len);
-/* Decimal member: missing, null or "" → NONE and 0; malformed → -1. */
-int bx_json_dec(const struct bx *bx, const cJSON *item, xgw_dec *out);
 /* Integer member (string of digits after bx_json_parse). -1 on failure or
  * when missing. */
 int bx_json_i64(const cJSON *item, int64_t *out);
-/* Bounded copy of a string member ("" when missing or null); -1 when not a
- * string or too long. */
-int bx_json_str(const cJSON *item, char *out, size_t cap);
 /* Time member: integer milliseconds, or an RFC 3339 / ISO 8601 UTC string
  * ("2024-11-25T06:08:07.123Z"). Missing → 0 and 0; malformed → -1. */
 int bx_json_time(const cJSON *item, int64_t *ms);

@@ -60,19 +60,6 @@ cJSON *bx_json_parse(const char *s, size_t len)
     return root;
 }
 
-int bx_json_dec(const struct bx *bx, const cJSON *item, xgw_dec *out)
-{
-    *out = xgw_dec_none();
-    if (item == NULL || cJSON_IsNull(item))
-        return 0;
-    if (!cJSON_IsString(item) || item->valuestring == NULL)
-        return -1;
-    size_t n = strlen(item->valuestring);
-    if (n == 0)
-        return 0;
-    return bx->core->dec_parse(item->valuestring, n, out) == XGW_DEC_OK ? 0 : -1;
-}
-
 int bx_json_i64(const cJSON *item, int64_t *out)
 {
     if (item == NULL || !cJSON_IsString(item) || item->valuestring == NULL)
@@ -96,20 +83,6 @@ int bx_json_i64(const cJSON *item, int64_t *out)
     if (v > (uint64_t)INT64_MAX)
         return -1;
     *out = neg ? -(int64_t)v : (int64_t)v;
-    return 0;
-}
-
-int bx_json_str(const cJSON *item, char *out, size_t cap)
-{
-    out[0] = '\0';
-    if (item == NULL || cJSON_IsNull(item))
-        return 0;
-    if (!cJSON_IsString(item) || item->valuestring == NULL)
-        return -1;
-    size_t n = strlen(item->valuestring);
-    if (n >= cap)
-        return -1;
-    memcpy(out, item->valuestring, n + 1);
     return 0;
 }
 
@@ -282,29 +255,29 @@ int bx_parse_order(const struct bx *bx, const cJSON *o, struct xgw_order *out)
     memset(out, 0, sizeof *out);
     if (!cJSON_IsObject(o))
         return -1;
-    if (bx_json_str(member(o, "symbol", NULL), out->symbol, sizeof out->symbol) != 0 || out->symbol[0] == '\0' ||
-        bx_json_str(member(o, "orderId", NULL), out->order_id, sizeof out->order_id) != 0 ||
-        bx_json_str(member(o, "clientId", NULL), out->client_id, sizeof out->client_id) != 0)
+    if (pj_str(member(o, "symbol", NULL), out->symbol, sizeof out->symbol) != 0 || out->symbol[0] == '\0' ||
+        pj_str(member(o, "orderId", NULL), out->order_id, sizeof out->order_id) != 0 ||
+        pj_str(member(o, "clientId", NULL), out->client_id, sizeof out->client_id) != 0)
         return -1;
     /* REST answers say "status", the private channel "orderStatus". */
-    if (bx_json_str(member(o, "status", "orderStatus"), out->status_raw, sizeof out->status_raw) != 0)
+    if (pj_str(member(o, "status", "orderStatus"), out->status_raw, sizeof out->status_raw) != 0)
         return -1;
     out->status = bx_order_status(out->status_raw);
-    if (bx_json_str(member(o, "side", NULL), buf, sizeof buf) != 0)
+    if (pj_str(member(o, "side", NULL), buf, sizeof buf) != 0)
         return -1;
     out->side = bx_side(buf);
-    if (bx_json_str(member(o, "orderType", "type"), buf, sizeof buf) != 0)
+    if (pj_str(member(o, "orderType", "type"), buf, sizeof buf) != 0)
         return -1;
     out->type = bx_order_type(buf);
-    if (bx_json_str(member(o, "effect", NULL), buf, sizeof buf) != 0)
+    if (pj_str(member(o, "effect", NULL), buf, sizeof buf) != 0)
         buf[0] = '\0'; /* the channel's effect has been seen carrying LONG/SHORT: ignore junk */
     out->tif = bx_tif(buf);
     const cJSON *ro = member(o, "reduceOnly", "reductionOnly");
     out->reduce_only = cJSON_IsTrue(ro) || (cJSON_IsString(ro) && strcmp(ro->valuestring, "true") == 0);
-    if (bx_json_dec(bx, member(o, "price", NULL), &out->price) != 0 ||
-        bx_json_dec(bx, member(o, "qty", NULL), &out->qty) != 0 ||
-        bx_json_dec(bx, member(o, "tradeQty", "dealAmount"), &out->filled_qty) != 0 ||
-        bx_json_dec(bx, member(o, "avgPrice", "averagePrice"), &out->avg_price) != 0)
+    if (pj_dec(bx->core, member(o, "price", NULL), &out->price) != 0 ||
+        pj_dec(bx->core, member(o, "qty", NULL), &out->qty) != 0 ||
+        pj_dec(bx->core, member(o, "tradeQty", "dealAmount"), &out->filled_qty) != 0 ||
+        pj_dec(bx->core, member(o, "avgPrice", "averagePrice"), &out->avg_price) != 0)
         return -1;
     /* A market order reports price 0 (or nothing): that is "no price". */
     if (!xgw_dec_is_none(out->price) && out->price.mant == 0 && out->type == XGW_TYPE_MARKET)

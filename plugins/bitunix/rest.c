@@ -567,13 +567,13 @@ static int parse_markets(struct pctx *p, const cJSON *data)
     cJSON_ArrayForEach(it, data) {
         struct xgw_market m;
         memset(&m, 0, sizeof m);
-        if (bx_json_str(get(it, "symbol"), m.symbol, sizeof m.symbol) != 0 || m.symbol[0] == '\0' ||
-            bx_json_str(get(it, "base"), m.base, sizeof m.base) != 0 ||
-            bx_json_str(get(it, "quote"), m.quote, sizeof m.quote) != 0 ||
+        if (pj_str(get(it, "symbol"), m.symbol, sizeof m.symbol) != 0 || m.symbol[0] == '\0' ||
+            pj_str(get(it, "base"), m.base, sizeof m.base) != 0 ||
+            pj_str(get(it, "quote"), m.quote, sizeof m.quote) != 0 ||
             precision(get(it, "quotePrecision"), &m.price_decimals) != 0 ||
             precision(get(it, "basePrecision"), &m.qty_decimals) != 0 ||
-            bx_json_dec(p->bx, get(it, "minTradeVolume"), &m.min_qty) != 0 ||
-            bx_json_str(get(it, "symbolStatus"), m.status_raw, sizeof m.status_raw) != 0)
+            pj_dec(p->bx->core, get(it, "minTradeVolume"), &m.min_qty) != 0 ||
+            pj_str(get(it, "symbolStatus"), m.status_raw, sizeof m.status_raw) != 0)
             return proto(p, "bad trading pair");
         /* Precisions are decimal places: tick = 10^-quotePrecision. */
         m.tick_size = (xgw_dec){1, m.price_decimals};
@@ -598,10 +598,10 @@ static int parse_tickers(struct pctx *p, const cJSON *data)
         struct xgw_ticker t;
         memset(&t, 0, sizeof t);
         t.bid = t.bid_qty = t.ask = t.ask_qty = xgw_dec_none();
-        if (bx_json_str(get(it, "symbol"), t.symbol, sizeof t.symbol) != 0 || t.symbol[0] == '\0' ||
-            bx_json_dec(p->bx, get(it, "lastPrice"), &t.last) != 0)
+        if (pj_str(get(it, "symbol"), t.symbol, sizeof t.symbol) != 0 || t.symbol[0] == '\0' ||
+            pj_dec(p->bx->core, get(it, "lastPrice"), &t.last) != 0)
             return proto(p, "bad ticker");
-        if (xgw_dec_is_none(t.last) && bx_json_dec(p->bx, get(it, "last"), &t.last) != 0)
+        if (xgw_dec_is_none(t.last) && pj_dec(p->bx->core, get(it, "last"), &t.last) != 0)
             return proto(p, "bad ticker");
         if (p->call->symbol[0] != '\0' && strcmp(p->call->symbol, t.symbol) != 0)
             continue; /* asked for one symbol: ignore any other */
@@ -625,8 +625,8 @@ static int parse_levels(struct pctx *p, const struct bx *bx, const cJSON *arr, e
         if (max != 0 && n >= max)
             break;
         if (!cJSON_IsArray(lv) || cJSON_GetArraySize(lv) < 2 ||
-            bx_json_dec(bx, cJSON_GetArrayItem(lv, 0), &l.price) != 0 ||
-            bx_json_dec(bx, cJSON_GetArrayItem(lv, 1), &l.qty) != 0 || xgw_dec_is_none(l.price) ||
+            pj_dec(bx->core, cJSON_GetArrayItem(lv, 0), &l.price) != 0 ||
+            pj_dec(bx->core, cJSON_GetArrayItem(lv, 1), &l.qty) != 0 || xgw_dec_is_none(l.price) ||
             xgw_dec_is_none(l.qty))
             return -1;
         if (p->core->emit(p->out, type, &l) != 0)
@@ -669,9 +669,10 @@ static int parse_balance_obj(struct pctx *p, const cJSON *o)
     struct xgw_balance b;
     xgw_dec avail, frozen, margin, sum;
     memset(&b, 0, sizeof b);
-    if (bx_json_str(get(o, "marginCoin"), b.asset, sizeof b.asset) != 0 ||
-        bx_json_dec(p->bx, get(o, "available"), &avail) != 0 || bx_json_dec(p->bx, get(o, "frozen"), &frozen) != 0 ||
-        bx_json_dec(p->bx, get(o, "margin"), &margin) != 0 || xgw_dec_is_none(avail))
+    if (pj_str(get(o, "marginCoin"), b.asset, sizeof b.asset) != 0 ||
+        pj_dec(p->bx->core, get(o, "available"), &avail) != 0 ||
+        pj_dec(p->bx->core, get(o, "frozen"), &frozen) != 0 ||
+        pj_dec(p->bx->core, get(o, "margin"), &margin) != 0 || xgw_dec_is_none(avail))
         return proto(p, "bad account");
     if (b.asset[0] == '\0')
         snprintf(b.asset, sizeof b.asset, "%s", p->bx->margin_coin);
@@ -710,11 +711,11 @@ static int parse_position_obj(const struct bx *bx, const cJSON *o, struct xgw_po
     xgw_dec qty;
     memset(pos, 0, sizeof *pos);
     *skip = false;
-    if (bx_json_str(get(o, "symbol"), pos->symbol, sizeof pos->symbol) != 0 || pos->symbol[0] == '\0' ||
-        bx_json_str(get(o, "side"), side, sizeof side) != 0 || bx_json_dec(bx, get(o, "qty"), &qty) != 0 ||
-        xgw_dec_is_none(qty) || bx_json_dec(bx, get(o, "avgOpenPrice"), &pos->entry_price) != 0 ||
-        bx_json_dec(bx, get(o, "unrealizedPNL"), &pos->unrealized_pnl) != 0 ||
-        bx_json_dec(bx, get(o, "leverage"), &pos->leverage) != 0)
+    if (pj_str(get(o, "symbol"), pos->symbol, sizeof pos->symbol) != 0 || pos->symbol[0] == '\0' ||
+        pj_str(get(o, "side"), side, sizeof side) != 0 || pj_dec(bx->core, get(o, "qty"), &qty) != 0 ||
+        xgw_dec_is_none(qty) || pj_dec(bx->core, get(o, "avgOpenPrice"), &pos->entry_price) != 0 ||
+        pj_dec(bx->core, get(o, "unrealizedPNL"), &pos->unrealized_pnl) != 0 ||
+        pj_dec(bx->core, get(o, "leverage"), &pos->leverage) != 0)
         return -1;
     if (strcmp(side, "LONG") == 0 || strcmp(side, "BUY") == 0)
         pos->side = XGW_POS_LONG;
@@ -754,8 +755,8 @@ static int parse_place(struct pctx *p, const cJSON *data)
     const struct xgw_order_req *o = &p->call->order;
     struct xgw_order ord;
     memset(&ord, 0, sizeof ord);
-    if (!cJSON_IsObject(data) || bx_json_str(get(data, "orderId"), ord.order_id, sizeof ord.order_id) != 0 ||
-        ord.order_id[0] == '\0' || bx_json_str(get(data, "clientId"), ord.client_id, sizeof ord.client_id) != 0)
+    if (!cJSON_IsObject(data) || pj_str(get(data, "orderId"), ord.order_id, sizeof ord.order_id) != 0 ||
+        ord.order_id[0] == '\0' || pj_str(get(data, "clientId"), ord.client_id, sizeof ord.client_id) != 0)
         return proto(p, "no orderId in the answer to place_order");
     /* The answer is only {orderId, clientId}: the rest is what was asked
      * (after rounding, which the request builder applied: the core reports
@@ -787,7 +788,7 @@ static int parse_cancel(struct pctx *p, const cJSON *data)
         char msg[160];
         if (bx_json_i64(get(f, "errorCode"), &code) != 0)
             code = 0;
-        if (bx_json_str(get(f, "errorMsg"), msg, sizeof msg) != 0)
+        if (pj_str(get(f, "errorMsg"), msg, sizeof msg) != 0)
             snprintf(msg, sizeof msg, "cancel refused");
         if (code == 0) {
             /* No code: judge by the text, and by default the order is not
@@ -804,8 +805,8 @@ static int parse_cancel(struct pctx *p, const cJSON *data)
     const cJSON *s = cJSON_GetArrayItem(ok, 0);
     struct xgw_order ord;
     memset(&ord, 0, sizeof ord);
-    if (bx_json_str(get(s, "orderId"), ord.order_id, sizeof ord.order_id) != 0 ||
-        bx_json_str(get(s, "clientId"), ord.client_id, sizeof ord.client_id) != 0)
+    if (pj_str(get(s, "orderId"), ord.order_id, sizeof ord.order_id) != 0 ||
+        pj_str(get(s, "clientId"), ord.client_id, sizeof ord.client_id) != 0)
         return proto(p, "bad cancel success entry");
     if (ord.order_id[0] == '\0')
         snprintf(ord.order_id, sizeof ord.order_id, "%s", p->call->order_id);
@@ -908,7 +909,7 @@ int bx_parse(void *self, enum xgw_op op, const struct xgw_call *call, const stru
             rc = proto(&p, root == NULL ? "not JSON" : "no code in the envelope");
     } else if (c != 0) {
         char msg[192];
-        if (bx_json_str(get(root, "msg"), msg, sizeof msg) != 0)
+        if (pj_str(get(root, "msg"), msg, sizeof msg) != 0)
             snprintf(msg, sizeof msg, "(no readable message)");
         rc = bx_classify_code(bx, op, status, c, msg, err);
         if (status == 429 && rc != XGW_ERR_RATE_LIMITED) /* whatever the envelope says */

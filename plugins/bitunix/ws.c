@@ -183,13 +183,14 @@ static int ticker_one(struct wctx *w, const cJSON *d)
 {
     struct xgw_ticker t;
     memset(&t, 0, sizeof t);
-    if (!cJSON_IsObject(d) || bx_json_str(get(d, "s"), t.symbol, sizeof t.symbol) != 0)
+    if (!cJSON_IsObject(d) || pj_str(get(d, "s"), t.symbol, sizeof t.symbol) != 0)
         return wproto(w, "bad ticker");
     if (t.symbol[0] == '\0')
         snprintf(t.symbol, sizeof t.symbol, "%s", w->symbol);
-    if (t.symbol[0] == '\0' || bx_json_dec(w->bx, get(d, "la"), &t.last) != 0 ||
-        bx_json_dec(w->bx, get(d, "bd"), &t.bid) != 0 || bx_json_dec(w->bx, get(d, "bv"), &t.bid_qty) != 0 ||
-        bx_json_dec(w->bx, get(d, "ak"), &t.ask) != 0 || bx_json_dec(w->bx, get(d, "av"), &t.ask_qty) != 0)
+    if (t.symbol[0] == '\0' || pj_dec(w->bx->core, get(d, "la"), &t.last) != 0 ||
+        pj_dec(w->bx->core, get(d, "bd"), &t.bid) != 0 ||
+        pj_dec(w->bx->core, get(d, "bv"), &t.bid_qty) != 0 ||
+        pj_dec(w->bx->core, get(d, "ak"), &t.ask) != 0 || pj_dec(w->bx->core, get(d, "av"), &t.ask_qty) != 0)
         return wproto(w, "bad ticker");
     t.ts_ms = w->ts;
     return wemit(w, XGW_REC_TICKER, &t);
@@ -216,9 +217,10 @@ static int trade_one(struct wctx *w, const cJSON *it)
     char side[8];
     memset(&t, 0, sizeof t);
     snprintf(t.symbol, sizeof t.symbol, "%s", w->symbol);
-    if (!cJSON_IsObject(it) || t.symbol[0] == '\0' || bx_json_dec(w->bx, get(it, "p"), &t.price) != 0 ||
-        bx_json_dec(w->bx, get(it, "v"), &t.qty) != 0 || xgw_dec_is_none(t.price) || xgw_dec_is_none(t.qty) ||
-        bx_json_str(get(it, "s"), side, sizeof side) != 0 || bx_json_time(get(it, "t"), &t.ts_ms) != 0)
+    if (!cJSON_IsObject(it) || t.symbol[0] == '\0' || pj_dec(w->bx->core, get(it, "p"), &t.price) != 0 ||
+        pj_dec(w->bx->core, get(it, "v"), &t.qty) != 0 || xgw_dec_is_none(t.price) ||
+        xgw_dec_is_none(t.qty) || pj_str(get(it, "s"), side, sizeof side) != 0 ||
+        bx_json_time(get(it, "t"), &t.ts_ms) != 0)
         return wproto(w, "bad trade");
     t.side = bx_side(side);
     if (t.ts_ms == 0)
@@ -251,8 +253,8 @@ static int parse_levels(struct wctx *w, const cJSON *arr, enum xgw_rec type)
     cJSON_ArrayForEach(lv, arr) {
         struct xgw_level l;
         if (!cJSON_IsArray(lv) || cJSON_GetArraySize(lv) < 2 ||
-            bx_json_dec(w->bx, cJSON_GetArrayItem(lv, 0), &l.price) != 0 ||
-            bx_json_dec(w->bx, cJSON_GetArrayItem(lv, 1), &l.qty) != 0 || xgw_dec_is_none(l.price) ||
+            pj_dec(w->bx->core, cJSON_GetArrayItem(lv, 0), &l.price) != 0 ||
+            pj_dec(w->bx->core, cJSON_GetArrayItem(lv, 1), &l.qty) != 0 || xgw_dec_is_none(l.price) ||
             xgw_dec_is_none(l.qty))
             return wproto(w, "bad depth level");
         int rc = wemit(w, type, &l);
@@ -295,10 +297,10 @@ static int parse_balance(struct wctx *w, const cJSON *data)
     struct xgw_balance b;
     xgw_dec avail, frozen, margin, sum;
     memset(&b, 0, sizeof b);
-    if (!cJSON_IsObject(data) || bx_json_str(get(data, "coin"), b.asset, sizeof b.asset) != 0 ||
-        bx_json_dec(w->bx, get(data, "available"), &avail) != 0 ||
-        bx_json_dec(w->bx, get(data, "frozen"), &frozen) != 0 ||
-        bx_json_dec(w->bx, get(data, "margin"), &margin) != 0 || xgw_dec_is_none(avail))
+    if (!cJSON_IsObject(data) || pj_str(get(data, "coin"), b.asset, sizeof b.asset) != 0 ||
+        pj_dec(w->bx->core, get(data, "available"), &avail) != 0 ||
+        pj_dec(w->bx->core, get(data, "frozen"), &frozen) != 0 ||
+        pj_dec(w->bx->core, get(data, "margin"), &margin) != 0 || xgw_dec_is_none(avail))
         return wproto(w, "bad balance");
     if (b.asset[0] == '\0')
         snprintf(b.asset, sizeof b.asset, "%s", w->bx->margin_coin);
@@ -317,11 +319,11 @@ static int parse_position(struct wctx *w, const cJSON *data)
     char side[16];
     xgw_dec qty;
     memset(&p, 0, sizeof p);
-    if (!cJSON_IsObject(data) || bx_json_str(get(data, "symbol"), p.symbol, sizeof p.symbol) != 0 ||
-        p.symbol[0] == '\0' || bx_json_str(get(data, "side"), side, sizeof side) != 0 ||
-        bx_json_dec(w->bx, get(data, "qty"), &qty) != 0 || xgw_dec_is_none(qty) ||
-        bx_json_dec(w->bx, get(data, "unrealizedPNL"), &p.unrealized_pnl) != 0 ||
-        bx_json_dec(w->bx, get(data, "leverage"), &p.leverage) != 0)
+    if (!cJSON_IsObject(data) || pj_str(get(data, "symbol"), p.symbol, sizeof p.symbol) != 0 ||
+        p.symbol[0] == '\0' || pj_str(get(data, "side"), side, sizeof side) != 0 ||
+        pj_dec(w->bx->core, get(data, "qty"), &qty) != 0 || xgw_dec_is_none(qty) ||
+        pj_dec(w->bx->core, get(data, "unrealizedPNL"), &p.unrealized_pnl) != 0 ||
+        pj_dec(w->bx->core, get(data, "leverage"), &p.leverage) != 0)
         return wproto(w, "bad position");
     if (strcmp(side, "LONG") == 0 || strcmp(side, "BUY") == 0)
         p.side = XGW_POS_LONG;
@@ -391,7 +393,7 @@ int bx_ws_parse(void *self, const char *frame, size_t len, struct xgw_sink *out,
         /* other ops: valid but of no interest */
     } else if (cJSON_IsString(ch)) {
         w.ch = ch->valuestring;
-        if (bx_json_str(get(root, "symbol"), w.symbol, sizeof w.symbol) != 0 ||
+        if (pj_str(get(root, "symbol"), w.symbol, sizeof w.symbol) != 0 ||
             bx_json_time(get(root, "ts"), &w.ts) != 0) {
             rc = wproto(&w, "bad symbol or ts");
         } else {

@@ -18,6 +18,7 @@
 #include <msgpack.h>
 #include <secp256k1.h>
 
+#include "common/pjson.h"
 #include "keccak.h"
 #include "xgw/plugin.h"
 
@@ -182,11 +183,6 @@ int hl_classify_message(struct hl *hl, enum xgw_op op, const char *msg, struct x
 void hl_mid_put(struct hl *hl, const char *coin, xgw_dec mid);
 bool hl_mid_get(struct hl *hl, const char *coin, xgw_dec *out);
 
-/* JSON helpers (rest.c). Decimal from a JSON string ("97123.5"); missing or
- * null gives NONE and 0; anything else malformed -1. */
-int hl_json_dec(const struct hl *hl, const cJSON *item, xgw_dec *out);
-/* int64 from an integral JSON number within ±2^53. -1 otherwise. */
-int hl_json_i64(const cJSON *item, int64_t *out);
 /* Parse one order object ({coin, side, limitPx, sz, oid, timestamp,
  * origSz?, cloid?, orderType?, tif?, reduceOnly?}) with its status word
  * (NULL = open) into *o. -1 on a malformed field. */

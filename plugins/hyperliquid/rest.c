@@ -32,31 +32,6 @@
 /* JSON helpers                                                              */
 /* ------------------------------------------------------------------------ */
 
-int hl_json_dec(const struct hl *hl, const cJSON *item, xgw_dec *out)
-{
-    *out = xgw_dec_none();
-    if (item == NULL || cJSON_IsNull(item))
-        return 0;
-    if (!cJSON_IsString(item) || item->valuestring == NULL)
-        return -1;
-    const char *s = item->valuestring;
-    if (s[0] == '\0')
-        return 0;
-    return hl->core->dec_parse(s, strlen(s), out) == 0 ? 0 : -1;
-}
-
-int hl_json_i64(const cJSON *item, int64_t *out)
-{
-    if (!cJSON_IsNumber(item))
-        return -1;
-    double d = item->valuedouble;
-    /* cJSON keeps numbers as double: exact only up to 2^53. */
-    if (d != d || d > 9007199254740992.0 || d < -9007199254740992.0 || d != (double)(int64_t)d)
-        return -1;
-    *out = (int64_t)d;
-    return 0;
-}
-
 static const char *jstr(const cJSON *obj, const char *name)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
@@ -497,7 +472,7 @@ int hl_parse_order(const struct hl *hl, const cJSON *obj, const char *status, st
         return -1;
     copy_str(o->symbol, sizeof o->symbol, coin);
     int64_t oid;
-    if (hl_json_i64(cJSON_GetObjectItemCaseSensitive(obj, "oid"), &oid) != 0)
+    if (pj_i64(cJSON_GetObjectItemCaseSensitive(obj, "oid"), &oid) != 0)
         return -1;
     snprintf(o->order_id, sizeof o->order_id, "%lld", (long long)oid);
     copy_str(o->client_id, sizeof o->client_id, jstr(obj, "cloid"));
@@ -505,9 +480,9 @@ int hl_parse_order(const struct hl *hl, const cJSON *obj, const char *status, st
     o->side = side == NULL ? XGW_SIDE_NONE : !strcmp(side, "B") ? XGW_SIDE_BUY : !strcmp(side, "A") ? XGW_SIDE_SELL
                                                                                                    : XGW_SIDE_NONE;
     xgw_dec remaining, orig;
-    if (hl_json_dec(hl, cJSON_GetObjectItemCaseSensitive(obj, "limitPx"), &o->price) != 0 ||
-        hl_json_dec(hl, cJSON_GetObjectItemCaseSensitive(obj, "sz"), &remaining) != 0 ||
-        hl_json_dec(hl, cJSON_GetObjectItemCaseSensitive(obj, "origSz"), &orig) != 0)
+    if (pj_dec(hl->core, cJSON_GetObjectItemCaseSensitive(obj, "limitPx"), &o->price) != 0 ||
+        pj_dec(hl->core, cJSON_GetObjectItemCaseSensitive(obj, "sz"), &remaining) != 0 ||
+        pj_dec(hl->core, cJSON_GetObjectItemCaseSensitive(obj, "origSz"), &orig) != 0)
         return -1;
     o->avg_price = xgw_dec_none();
     if (!xgw_dec_is_none(orig)) {
@@ -528,7 +503,7 @@ int hl_parse_order(const struct hl *hl, const cJSON *obj, const char *status, st
                                    : XGW_TIF_DEFAULT;
     o->reduce_only = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "reduceOnly"));
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(obj, "timestamp");
-    if (ts != NULL && hl_json_i64(ts, &o->ts_ms) != 0)
+    if (ts != NULL && pj_i64(ts, &o->ts_ms) != 0)
         return -1;
     const char *st = status != NULL ? status : "open";
     copy_str(o->status_raw, sizeof o->status_raw, st);
@@ -547,9 +522,10 @@ static int emit(struct hl *hl, struct xgw_sink *out, enum xgw_rec type, const vo
 
 static int parse_level(const struct hl *hl, const cJSON *lv, struct xgw_level *out)
 {
-    if (!cJSON_IsObject(lv) || hl_json_dec(hl, cJSON_GetObjectItemCaseSensitive(lv, "px"), &out->price) != 0 ||
-        hl_json_dec(hl, cJSON_GetObjectItemCaseSensitive(lv, "sz"), &out->qty) != 0 || xgw_dec_is_none(out->price) ||
-        xgw_dec_is_none(out->qty))
+    if (!cJSON_IsObject(lv) ||
+        pj_dec(hl->core, cJSON_GetObjectItemCaseSensitive(lv, "px"), &out->price) != 0 ||
+        pj_dec(hl->core, cJSON_GetObjectItemCaseSensitive(lv, "sz"), &out->qty) != 0 ||
+        xgw_dec_is_none(out->price) || xgw_dec_is_none(out->qty))
         return -1;
     return 0;
 }
@@ -566,7 +542,7 @@ int hl_emit_book(struct hl *hl, const cJSON *obj, uint32_t limit, struct xgw_sin
     bi.snapshot = true;
     bi.prev_seq = -1;
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(obj, "time");
-    if (t != NULL && hl_json_i64(t, &bi.ts_ms) != 0)
+    if (t != NULL && pj_i64(t, &bi.ts_ms) != 0)
         return protocol(hl, XGW_OP_DEPTH, err, "l2Book time is not an integer");
     bi.seq = bi.ts_ms; /* snapshots carry no sequence; their time orders them */
     int rc = emit(hl, out, XGW_REC_BOOK, &bi, err);
@@ -612,7 +588,7 @@ static int parse_ticker(struct hl *hl, const cJSON *root, struct xgw_sink *out, 
     copy_str(t.symbol, sizeof t.symbol, coin);
     t.bid = t.bid_qty = t.ask = t.ask_qty = t.last = xgw_dec_none();
     const cJSON *tm = cJSON_GetObjectItemCaseSensitive(root, "time");
-    if (tm != NULL && hl_json_i64(tm, &t.ts_ms) != 0)
+    if (tm != NULL && pj_i64(tm, &t.ts_ms) != 0)
         return protocol(hl, XGW_OP_TICKER, err, "l2Book time is not an integer");
     for (int side = 0; side < 2; side++) {
         const cJSON *list = cJSON_GetArrayItem(levels, side);
@@ -655,7 +631,7 @@ static int parse_markets(struct hl *hl, const cJSON *root, struct xgw_sink *out,
     {
         const char *name = jstr(a, "name");
         int64_t szd;
-        if (name == NULL || hl_json_i64(cJSON_GetObjectItemCaseSensitive(a, "szDecimals"), &szd) != 0 || szd < 0 ||
+        if (name == NULL || pj_i64(cJSON_GetObjectItemCaseSensitive(a, "szDecimals"), &szd) != 0 || szd < 0 ||
             szd > 8)
             return protocol(hl, XGW_OP_MARKETS, err, "meta asset without name or a valid szDecimals");
         struct xgw_market m;
@@ -693,8 +669,9 @@ static int parse_balances(struct hl *hl, const cJSON *root, struct xgw_sink *out
     struct xgw_balance b;
     memset(&b, 0, sizeof b);
     copy_str(b.asset, sizeof b.asset, "USDC");
-    if (!cJSON_IsObject(ms) || hl_json_dec(hl, cJSON_GetObjectItemCaseSensitive(ms, "accountValue"), &b.total) != 0 ||
-        hl_json_dec(hl, cJSON_GetObjectItemCaseSensitive(root, "withdrawable"), &b.available) != 0 ||
+    if (!cJSON_IsObject(ms) ||
+        pj_dec(hl->core, cJSON_GetObjectItemCaseSensitive(ms, "accountValue"), &b.total) != 0 ||
+        pj_dec(hl->core, cJSON_GetObjectItemCaseSensitive(root, "withdrawable"), &b.available) != 0 ||
         xgw_dec_is_none(b.total))
         return protocol(hl, XGW_OP_BALANCES, err, "clearinghouseState without marginSummary.accountValue");
     return emit(hl, out, XGW_REC_BALANCE, &b, err);
@@ -713,10 +690,10 @@ static int parse_positions(struct hl *hl, const cJSON *root, struct xgw_sink *ou
         struct xgw_position pos;
         memset(&pos, 0, sizeof pos);
         xgw_dec szi;
-        if (coin == NULL || hl_json_dec(hl, cJSON_GetObjectItemCaseSensitive(p, "szi"), &szi) != 0 ||
+        if (coin == NULL || pj_dec(hl->core, cJSON_GetObjectItemCaseSensitive(p, "szi"), &szi) != 0 ||
             xgw_dec_is_none(szi) ||
-            hl_json_dec(hl, cJSON_GetObjectItemCaseSensitive(p, "entryPx"), &pos.entry_price) != 0 ||
-            hl_json_dec(hl, cJSON_GetObjectItemCaseSensitive(p, "unrealizedPnl"), &pos.unrealized_pnl) != 0)
+            pj_dec(hl->core, cJSON_GetObjectItemCaseSensitive(p, "entryPx"), &pos.entry_price) != 0 ||
+            pj_dec(hl->core, cJSON_GetObjectItemCaseSensitive(p, "unrealizedPnl"), &pos.unrealized_pnl) != 0)
             return protocol(hl, XGW_OP_POSITIONS, err, "malformed position");
         if (szi.mant == 0)
             continue;
@@ -731,7 +708,7 @@ static int parse_positions(struct hl *hl, const cJSON *root, struct xgw_sink *ou
         pos.leverage = xgw_dec_none();
         const cJSON *lev = cJSON_GetObjectItemCaseSensitive(p, "leverage");
         int64_t lv;
-        if (cJSON_IsObject(lev) && hl_json_i64(cJSON_GetObjectItemCaseSensitive(lev, "value"), &lv) == 0)
+        if (cJSON_IsObject(lev) && pj_i64(cJSON_GetObjectItemCaseSensitive(lev, "value"), &lv) == 0)
             pos.leverage = (xgw_dec){lv, 0};
         int rc = emit(hl, out, XGW_REC_POSITION, &pos, err);
         if (rc)
@@ -777,7 +754,7 @@ static int parse_order_status(struct hl *hl, const cJSON *root, struct xgw_sink 
         hl_parse_order(hl, cJSON_GetObjectItemCaseSensitive(wrap, "order"), jstr(wrap, "status"), &o) != 0)
         return protocol(hl, XGW_OP_GET_ORDER, err, "malformed orderStatus");
     int64_t sts;
-    if (hl_json_i64(cJSON_GetObjectItemCaseSensitive(wrap, "statusTimestamp"), &sts) == 0)
+    if (pj_i64(cJSON_GetObjectItemCaseSensitive(wrap, "statusTimestamp"), &sts) == 0)
         o.ts_ms = sts;
     return emit(hl, out, XGW_REC_ORDER, &o, err);
 }
@@ -847,7 +824,7 @@ static int parse_action(struct hl *hl, enum xgw_op op, const struct xgw_call *ca
         }
         return protocol(hl, op, err, "order status is neither resting, filled nor error");
     }
-    if (hl_json_i64(cJSON_GetObjectItemCaseSensitive(body, "oid"), &oid) != 0)
+    if (pj_i64(cJSON_GetObjectItemCaseSensitive(body, "oid"), &oid) != 0)
         return protocol(hl, op, err, "order status without oid");
     snprintf(o.order_id, sizeof o.order_id, "%lld", (long long)oid);
     const char *cl = jstr(body, "cloid");
@@ -859,8 +836,8 @@ static int parse_action(struct hl *hl, enum xgw_op op, const struct xgw_call *ca
         o.filled_qty = (xgw_dec){0, 0};
     } else {
         copy_str(o.status_raw, sizeof o.status_raw, "filled");
-        if (hl_json_dec(hl, cJSON_GetObjectItemCaseSensitive(body, "totalSz"), &o.filled_qty) != 0 ||
-            hl_json_dec(hl, cJSON_GetObjectItemCaseSensitive(body, "avgPx"), &o.avg_price) != 0)
+        if (pj_dec(hl->core, cJSON_GetObjectItemCaseSensitive(body, "totalSz"), &o.filled_qty) != 0 ||
+            pj_dec(hl->core, cJSON_GetObjectItemCaseSensitive(body, "avgPx"), &o.avg_price) != 0)
             return protocol(hl, op, err, "malformed filled status");
         bool full = xgw_dec_is_none(o.qty) || xgw_dec_is_none(o.filled_qty) ||
                     hl->core->dec_cmp(o.filled_qty, o.qty) >= 0;
@@ -891,7 +868,7 @@ int hl_parse(void *self, enum xgw_op op, const struct xgw_call *call, const stru
         break;
     case XGW_OP_TIME: {
         int64_t t;
-        rc = hl_json_i64(cJSON_GetObjectItemCaseSensitive(root, "time"), &t) == 0 && t > 0
+        rc = pj_i64(cJSON_GetObjectItemCaseSensitive(root, "time"), &t) == 0 && t > 0
                  ? emit(hl, out, XGW_REC_TIME, &t, err)
                  : protocol(hl, op, err, "l2Book without a time");
         break;

@@ -211,12 +211,13 @@ static int trades(struct hl *hl, const cJSON *data, struct xgw_sink *out, struct
         const char *coin = jstr(t, "coin");
         const char *side = jstr(t, "side");
         int64_t tid;
-        if (coin == NULL || hl_json_dec(hl, cJSON_GetObjectItemCaseSensitive(t, "px"), &tr.price) != 0 ||
-            hl_json_dec(hl, cJSON_GetObjectItemCaseSensitive(t, "sz"), &tr.qty) != 0 || xgw_dec_is_none(tr.price) ||
-            xgw_dec_is_none(tr.qty) || hl_json_i64(cJSON_GetObjectItemCaseSensitive(t, "time"), &tr.ts_ms) != 0)
+        if (coin == NULL || pj_dec(hl->core, cJSON_GetObjectItemCaseSensitive(t, "px"), &tr.price) != 0 ||
+            pj_dec(hl->core, cJSON_GetObjectItemCaseSensitive(t, "sz"), &tr.qty) != 0 ||
+            xgw_dec_is_none(tr.price) || xgw_dec_is_none(tr.qty) ||
+            pj_i64(cJSON_GetObjectItemCaseSensitive(t, "time"), &tr.ts_ms) != 0)
             return bad(hl, err, "malformed trade");
         snprintf(tr.symbol, sizeof tr.symbol, "%s", coin);
-        if (hl_json_i64(cJSON_GetObjectItemCaseSensitive(t, "tid"), &tid) == 0)
+        if (pj_i64(cJSON_GetObjectItemCaseSensitive(t, "tid"), &tid) == 0)
             snprintf(tr.trade_id, sizeof tr.trade_id, "%lld", (long long)tid);
         /* side is the aggressor's: B = buy, A = sell */
         tr.side = side == NULL ? XGW_SIDE_NONE : !strcmp(side, "B") ? XGW_SIDE_BUY
@@ -240,15 +241,15 @@ static int bbo(struct hl *hl, const cJSON *data, struct xgw_sink *out, struct xg
     snprintf(t.symbol, sizeof t.symbol, "%s", coin);
     t.bid = t.bid_qty = t.ask = t.ask_qty = t.last = xgw_dec_none();
     const cJSON *tm = cJSON_GetObjectItemCaseSensitive(data, "time");
-    if (tm != NULL && hl_json_i64(tm, &t.ts_ms) != 0)
+    if (tm != NULL && pj_i64(tm, &t.ts_ms) != 0)
         return bad(hl, err, "bbo time is not an integer");
     for (int i = 0; i < 2; i++) {
         const cJSON *lv = cJSON_GetArrayItem(b, i);
         if (lv == NULL || cJSON_IsNull(lv))
             continue; /* an empty side */
         xgw_dec px, sz;
-        if (hl_json_dec(hl, cJSON_GetObjectItemCaseSensitive(lv, "px"), &px) != 0 ||
-            hl_json_dec(hl, cJSON_GetObjectItemCaseSensitive(lv, "sz"), &sz) != 0 || xgw_dec_is_none(px))
+        if (pj_dec(hl->core, cJSON_GetObjectItemCaseSensitive(lv, "px"), &px) != 0 ||
+            pj_dec(hl->core, cJSON_GetObjectItemCaseSensitive(lv, "sz"), &sz) != 0 || xgw_dec_is_none(px))
             return bad(hl, err, "malformed bbo level");
         if (i == 0) {
             t.bid = px;
@@ -279,7 +280,7 @@ static int all_mids(struct hl *hl, const cJSON *data, struct xgw_error *err)
     cJSON_ArrayForEach(m, mids)
     {
         xgw_dec d;
-        if (m->string != NULL && hl_json_dec(hl, m, &d) == 0)
+        if (m->string != NULL && pj_dec(hl->core, m, &d) == 0)
             hl_mid_put(hl, m->string, d);
     }
     return XGW_OK;
@@ -296,7 +297,7 @@ static int order_updates(struct hl *hl, const cJSON *data, struct xgw_sink *out,
         if (hl_parse_order(hl, cJSON_GetObjectItemCaseSensitive(u, "order"), jstr(u, "status"), &o) != 0)
             return bad(hl, err, "malformed order update");
         int64_t ts;
-        if (hl_json_i64(cJSON_GetObjectItemCaseSensitive(u, "statusTimestamp"), &ts) == 0)
+        if (pj_i64(cJSON_GetObjectItemCaseSensitive(u, "statusTimestamp"), &ts) == 0)
             o.ts_ms = ts;
         int rc = emit(hl, out, XGW_REC_ORDER, &o, err);
         if (rc)
