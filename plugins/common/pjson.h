@@ -12,7 +12,6 @@
 #ifndef XGW_PLUGINS_PJSON_H
 #define XGW_PLUGINS_PJSON_H
 
-#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -64,7 +63,7 @@ static inline int pj_i64(const cJSON *item, int64_t *out)
     if (item == NULL || !cJSON_IsNumber(item))
         return -1;
     double v = item->valuedouble;
-    if (!(v > -max_exact && v < max_exact) || v != floor(v))
+    if (!(v > -max_exact && v < max_exact) || (double)(int64_t)v != v) /* in range: the cast is defined */
         return -1;
     *out = (int64_t)v;
     return 0;

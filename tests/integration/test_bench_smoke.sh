@@ -34,7 +34,7 @@ for k in want:
         fail.append("missing row %s" % (k,))
     elif not (r.get("rate", 0) > 0 and r.get("cpu_us", 0) > 0):
         fail.append("row %s has no rate/CPU: %s" % (k, r))
-for k, f in ((("footprint", "xgw_demo_4streams", 0), "peak_rss_mib"), (("recovery", "ws_drop", 0), "p50_ms"), (("failover", "rest_endpoint_death", 0), "p50_ms"), (("exec", "xgw check", 0), "p50_ms")):
+for k, f in ((("footprint", "xgw_demo", 0), "peak_rss_mib"), (("recovery", "ws_drop", 0), "p50_ms"), (("failover", "rest_endpoint_death", 0), "p50_ms"), (("exec", "xgw check", 0), "p50_ms")):
     if not rows.get(k, {}).get(f, 0) > 0:
         fail.append("row %s has no %s" % (k, f))
 # every results line is a JSON object with errors == 0 and the measured count

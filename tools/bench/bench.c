@@ -133,7 +133,6 @@ struct opts {
     double seconds;         /* live / footprint */
     char **exec_argv;       /* exec: the command */
     bool host_loop;         /* rest xgw: drive the loop on the calling thread (xgw_fd/xgw_step) */
-    bool binance_streams_only; /* footprint: the 4 Binance streams only (see run.sh --smoke) */
     const char *mockex;     /* failover: the mock exchange binary to start and kill */
 };
 
@@ -157,7 +156,7 @@ static void usage(void)
             "       xgw-bench live --url URL --ca CERT [--seconds S] [--plugin-dir D]\n"
             "       xgw-bench recovery --url URL --ca CERT [--n TRIALS] [--plugin-dir D]\n"
             "       xgw-bench failover --url URL --ca CERT --mockex PATH [--n TRIALS] [--plugin-dir D]\n"
-            "       xgw-bench footprint --url URL --ca CERT [--seconds S] [--binance-streams-only]\n"
+            "       xgw-bench footprint --url URL --ca CERT [--seconds S]\n"
             "                       [--plugin-dir D]\n"
             "       xgw-bench exec [--n N] -- COMMAND [ARGS...]\n"
             "Prints one JSON object per result on stdout. See tools/bench/run.sh.\n");
@@ -178,10 +177,6 @@ static void parse_opts(int argc, char **argv, struct opts *o)
         const char *a = argv[i];
         if (!strcmp(a, "--host-loop")) {
             o->host_loop = true;
-            continue;
-        }
-        if (!strcmp(a, "--binance-streams-only")) {
-            o->binance_streams_only = true;
             continue;
         }
         if (!strcmp(a, "--")) {
@@ -1462,8 +1457,7 @@ static long vm_hwm_kib(void)
 
 /* The demo setup of config/demo.ini: three instances on the mock with their
  * default pools, one signed call each, and six streams (Binance ticker and
- * book for BTCUSDT and ETHUSDT, Bitunix ticker and book for BTCUSDT; the
- * mock has no Hyperliquid WebSocket yet). */
+ * book for BTCUSDT and ETHUSDT, Bitunix ticker and book for BTCUSDT). */
 static int run_footprint(const struct opts *o)
 {
     need_mock(o);
@@ -1502,10 +1496,8 @@ static int run_footprint(const struct opts *o)
     subs[1] = subscribe(bn, XGW_CH_BOOK, "BTCUSDT", &c);
     subs[2] = subscribe(bn, XGW_CH_TICKER, "ETHUSDT", &c);
     subs[3] = subscribe(bn, XGW_CH_BOOK, "ETHUSDT", &c);
-    if (!o->binance_streams_only) {
-        subs[4] = subscribe(bx, XGW_CH_TICKER, "BTCUSDT", &c);
-        subs[5] = subscribe(bx, XGW_CH_BOOK, "BTCUSDT", &c);
-    }
+    subs[4] = subscribe(bx, XGW_CH_TICKER, "BTCUSDT", &c);
+    subs[5] = subscribe(bx, XGW_CH_BOOK, "BTCUSDT", &c);
     /* Every stream delivering first (a book needs its REST snapshot), then
      * the steady state for --seconds. */
     double until = now_s() + 20;
@@ -1525,7 +1517,7 @@ static int run_footprint(const struct opts *o)
     xgw_close(gw);
     printf("{\"bench\":\"footprint\",\"client\":\"%s\",\"n\":%" PRIu64 ",\"errors\":%ld,\"secs\":%.3f,"
            "\"peak_rss_mib\":%.2f,\"books\":%" PRIu64 ",\"tickers\":%" PRIu64 "}\n",
-           o->binance_streams_only ? "xgw_demo_4streams" : "xgw_demo", books + tickers, errors, now_s() - t0,
+           "xgw_demo", books + tickers, errors, now_s() - t0,
            (double)hwm / 1024.0, books, tickers);
     return errors ? 1 : 0;
 }

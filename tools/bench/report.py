@@ -44,7 +44,7 @@ def main():
                                           "hyperliquid_eip712")]
     expected += [("ingest", c, 0) for c in ("depth_cjson", "depth_plugin", "depth_book", "ticker_cjson",
                                             "ticker_plugin")]
-    foot = ("footprint", "xgw_demo_4streams" if smoke else "xgw_demo", 0)
+    foot = ("footprint", "xgw_demo", 0)
     expected += [("live", "xgw_ticker", 0), ("recovery", "ws_drop", 0), ("failover", "rest_endpoint_death", 0),
                  foot, ("exec", "xgw check", 0)]
     for k in expected:

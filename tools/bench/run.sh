@@ -38,10 +38,10 @@ fi
 # Counts per repetition (full run, then smoke).
 if [ "$smoke" = 1 ]; then
   n_seq=100 n_fresh=20 n_conc=200 n_sign=2000 n_ingest=2000 live_s=1 foot_s=2 n_exec=3
-  foot_opt=--binance-streams-only n_recov=3
+  n_recov=3
 else
   n_seq=3000 n_fresh=300 n_py=1000 n_pynp=200 n_conc=10000 n_sign=200000 n_ingest=200000 live_s=3 foot_s=5 n_exec=20
-  foot_opt="" n_recov=20
+  n_recov=20
 fi
 
 out=${out:-$build/bench}
@@ -126,10 +126,7 @@ for rep in $(seq "$reps"); do
   # 5b. REST failover: a mock of its own per trial is the first endpoint and is killed (SIGKILL)
   run "rest failover" "$bench" failover "${R[@]}" --mockex "$mockex" --n "$n_recov"
   # 6. footprint and start-up
-  # The smoke run keeps streams on one instance: with streams on two instances xgw_close leaks
-  # one libwebsockets context (its TLS trust store) and LeakSanitizer fails the ASan build; the
-  # full run measures the real demo (6 streams on 2 instances, 3 instances in all).
-  run "footprint" "$bench" footprint --url "$foot_url" --ca "$foot_ca" --seconds "$foot_s" ${foot_opt}
+  run "footprint" "$bench" footprint --url "$foot_url" --ca "$foot_ca" --seconds "$foot_s"
   run "xgw check" "$bench" exec --n "$n_exec" -- "$xgw" -c "$root/config/demo.ini" check
 done
 
