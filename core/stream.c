@@ -496,14 +496,21 @@ static struct conn *conn_new(struct mgr *m, bool priv, const char *route)
 
 static void ticker_clear(struct xgw_ticker *t);
 
-static void gap_events(struct conn *c, int64_t now_wall)
+/* Every merged ticker with a part on c starts over: its fields from c are
+ * no longer current, and other parts' frames must not be delivered with
+ * them (dispatch waits for bid and ask again). */
+static void merged_clear(struct conn *c)
 {
-    /* A merged ticker with a part on this connection starts over: no value
-     * from before the gap is delivered as current (dispatch waits for bid
-     * and ask again). */
     for (struct topic *t = c->topics; t; t = t->cnext)
         if (t->lead->merged)
             ticker_clear(t->lead->merged);
+}
+
+static void gap_events(struct conn *c, int64_t now_wall)
+{
+    /* Cleared when c went down too; again here for a hand-over, where
+     * frames may have been missed without a close. */
+    merged_clear(c);
     /* one GAP per subscription per reconnect, however many of its topics
      * lived on the connection */
     for (struct topic *t = c->topics; t; t = t->cnext) {
@@ -848,6 +855,11 @@ static void ws_on_closed(void *user, struct xgw__ws *ws, bool was_open, const ch
         conn_free(c);
         return;
     }
+    /* Not at the reconnection's gap only: if every reconnection fails before
+     * it opens there is no gap, and another part's frames (Binance @ticker on
+     * /market) would go on carrying this connection's last bid/ask. */
+    if (was_open)
+        merged_clear(c);
     xgw__log(inst(m), was_open ? XGW_LOG_INFO : XGW_LOG_WARN, was_open ? "ws_closed" : "ws_connect_failed",
              "%s%s: %s", c->priv ? "private" : "public", c->route, reason);
     if (c->replacement) {

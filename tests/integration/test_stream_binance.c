@@ -8,7 +8,10 @@
  * back each time with a gap event and nothing is subscribed twice (the
  * mock counts SUBSCRIBE messages per connection); a stalled connection is
  * recycled within ws_stale_s + backoff; an injected sequence gap → the book
- * resyncs from a new snapshot and equals the mock's book.
+ * resyncs from a new snapshot and equals the mock's book; with routes, the
+ * merged ticker starts over when its bid/ask connection closes and after a
+ * gap on it (no @ticker frame delivers old bid/ask while /public is down,
+ * whether its reconnections open or are refused).
  */
 #define _DEFAULT_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -45,11 +48,15 @@ struct fx {
     struct tu_rec r;
 };
 
-static int setup_with(void **state, const char *stale_s, const char *lk_ttl_ms, bool routed)
+/* ws_port: the mock's port index the WebSocket endpoint uses (1: a port of
+ * its own, so a test can refuse WS reconnections there while REST and the
+ * mock's control API stay on port 0). */
+static int setup_with(void **state, const char *stale_s, const char *lk_ttl_ms, bool routed, int ws_port)
 {
     struct fx *f = calloc(1, sizeof *f);
     tu_rec_init(&f->r, true, false, false);
-    const char *args[] = {"--tick-ms", "100", "--listenkey-ttl-ms", lk_ttl_ms, NULL};
+    const char *args[] = {"--tick-ms", "100", "--listenkey-ttl-ms", lk_ttl_ms, /* two ports */
+                          "--port", "0", "--port", "0", NULL};
     if (tu_mockex_start(&f->mx, args) != 0) {
         free(f);
         return -1;
@@ -63,7 +70,7 @@ static int setup_with(void **state, const char *stale_s, const char *lk_ttl_ms, 
              "ws_endpoints = wss://localhost:%d\nca_file = %s\napi_key = %s\napi_secret = %s\n"
              "ws_routed = %s\nws_reconnect_initial_ms = 100\nws_reconnect_max_ms = 1000\n"
              "ws_stale_s = %s\nwarmup = false\n",
-             getenv("XGW_PLUGIN_DIR"), f->mx.ports[0], f->mx.ports[0], f->mx.cert, KEY, SECRET,
+             getenv("XGW_PLUGIN_DIR"), f->mx.ports[0], f->mx.ports[ws_port], f->mx.cert, KEY, SECRET,
              routed ? "true" : "false", stale_s);
     char *p = tu_write_file(f->dir, "s.ini", ini, (size_t)-1, 0600);
     if (!p)
@@ -84,8 +91,15 @@ static int setup_with(void **state, const char *stale_s, const char *lk_ttl_ms, 
     return 0;
 }
 
-static int setup(void **state) { return setup_with(state, "2", "3600000", false); }
-static int setup_routed(void **state) { return setup_with(state, "2", "3600000", true); }
+static int setup(void **state) { return setup_with(state, "2", "3600000", false, 0); }
+static int setup_routed(void **state) { return setup_with(state, "2", "3600000", true, 0); }
+/* Counting connections: a loaded machine can starve a connection for 2 s,
+ * and recycling it (make-before-break) would be one connection more. */
+static int setup_lenient(void **state) { return setup_with(state, "10", "3600000", false, 0); }
+/* /market carries one @ticker a second and nothing else while /public is
+ * down: 2 s of silence must not recycle it on a loaded machine. */
+static int setup_routed_lenient(void **state) { return setup_with(state, "10", "3600000", true, 0); }
+static int setup_routed_lenient_ws_port(void **state) { return setup_with(state, "10", "3600000", true, 1); }
 
 static int teardown(void **state)
 {
@@ -232,6 +246,235 @@ static void check_ticker_parts(struct fx *f, long want_conns)
 
 static void test_ticker_parts_routed(void **state) { check_ticker_parts(*state, 2); }
 static void test_ticker_parts_unrouted(void **state) { check_ticker_parts(*state, 1); }
+
+/* The merged ticker after a gap on its bid/ask connection. Counted per
+ * phase: `stale` is every ticker delivered since the first GAP while the
+ * test has not yet ended the outage (any would carry pre-gap bid/ask, the
+ * only ones the core holds), `since_gap` / `full_since_gap` the tickers
+ * after the latest GAP (full: last price too). */
+struct gap_rec {
+    pthread_mutex_t mu;
+    long gaps, tickers, bad, stale, since_gap, full_since_gap;
+    bool outage; /* set by the test until it removes the faults */
+    /* down_since_reconnects: while set, `down` counts the tickers delivered
+     * once sub's reconnect count exceeds reconnects0 (the core has seen the
+     * connection close); read in the callback, on the loop thread that
+     * counts the reconnect, so none slips past */
+    struct xgw_sub *sub;
+    bool watch_down;
+    uint64_t reconnects0;
+    long down;
+};
+
+static void gap_on_event(void *user, const struct xgw_event *ev)
+{
+    struct gap_rec *r = user;
+    pthread_mutex_lock(&r->mu);
+    if (ev->type == XGW_EV_GAP) {
+        r->gaps++;
+        r->since_gap = r->full_since_gap = 0;
+    } else if (ev->type == XGW_EV_TICKER) {
+        const struct xgw_ticker *t = ev->ticker;
+        r->tickers++;
+        if (strcmp(ev->symbol, "BTCUSDT") != 0 || xgw_dec_is_none(t->bid) || xgw_dec_is_none(t->ask) ||
+            xgw_dec_cmp(t->bid, t->ask) >= 0)
+            r->bad++;
+        if (r->outage && r->gaps > 0)
+            r->stale++;
+        struct xgw_sub_stats st;
+        if (r->watch_down && r->sub && xgw_sub_stats(r->sub, &st) == 0 && st.reconnects > r->reconnects0)
+            r->down++;
+        r->since_gap++;
+        if (!xgw_dec_is_none(t->last))
+            r->full_since_gap++;
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+static long gap_snap(struct gap_rec *r, const long *v)
+{
+    pthread_mutex_lock(&r->mu);
+    long x = *v;
+    pthread_mutex_unlock(&r->mu);
+    return x;
+}
+
+/* Polls (20 ms) until *v >= min; false after ms. */
+static bool gap_wait(struct gap_rec *r, const long *v, long min, int ms)
+{
+    for (int waited = 0; waited <= ms; waited += 20) {
+        if (gap_snap(r, v) >= min)
+            return true;
+        usleep(20000);
+    }
+    return false;
+}
+
+/* Connections the mock accepted on paths starting with prefix (its
+ * requests.by_path counts each WebSocket upgrade under its path). */
+static long mock_conns_under(struct fx *f, const char *prefix)
+{
+    cJSON *st = tu_mockex_state(&f->mx);
+    const cJSON *bp = cJSON_GetObjectItem(cJSON_GetObjectItem(st, "requests"), "by_path");
+    long n = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, bp)
+    {
+        if (!strncmp(e->string, prefix, strlen(prefix)))
+            n += (long)e->valuedouble;
+    }
+    cJSON_Delete(st);
+    return n;
+}
+
+static uint64_t sub_messages(struct xgw_sub *s)
+{
+    struct xgw_sub_stats st;
+    assert_int_equal(xgw_sub_stats(s, &st), 0);
+    return st.messages;
+}
+
+/* A gap on the bid/ask connection (/public, @bookTicker) while the last
+ * price connection (/market, @ticker) stays up: from the GAP on, no ticker
+ * is delivered until @bookTicker has sent bid and ask again. Without the
+ * reset, every @ticker frame would be delivered with the bid/ask from
+ * before the gap. The mock closes /public and every reconnection to it at
+ * once, so the core sees a GAP on each brief reconnection and no bid/ask
+ * at all while /market keeps delivering @ticker. */
+static void test_ticker_starts_over_after_gap(void **state)
+{
+    struct fx *f = *state;
+    struct gap_rec r = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    const char *syms[] = {"BTCUSDT"};
+    struct xgw_sub *s = NULL;
+    struct xgw_error err;
+    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_TICKER, syms, 1, 0, gap_on_event, &r, &s, &err), 0);
+    assert_true(gap_wait(&r, &r.full_since_gap, 3, 15000));
+    assert_int_equal(mock_conns_under(f, "/public/"), 1);
+    assert_int_equal(mock_conns_under(f, "/market/"), 1);
+
+    pthread_mutex_lock(&r.mu);
+    r.outage = true;
+    pthread_mutex_unlock(&r.mu);
+    const char *down =
+        "{\"kind\":\"ws_close\",\"exchange\":\"binance\",\"path\":\"/public/\",\"count\":1000000}";
+    assert_int_equal(tu_mockex_fault(&f->mx, down), 0);
+    /* the GAP comes with a reconnection of /public (closed again at once) */
+    assert_true(gap_wait(&r, &r.gaps, 1, 10000));
+    /* Two more records on the subscription after the GAP, both @ticker on
+     * /market (/public sends nothing now): the loop thread delivered (or
+     * held back) the first before it counted the second. */
+    uint64_t m0 = sub_messages(s);
+    for (int i = 0; i < 500 && sub_messages(s) < m0 + 2; i++)
+        usleep(20000);
+    assert_true(sub_messages(s) >= m0 + 2);
+    pthread_mutex_lock(&r.mu);
+    long stale = r.stale;
+    r.outage = false;
+    pthread_mutex_unlock(&r.mu);
+    assert_int_equal(stale, 0);
+    /* /public was closed and refused since (the open one + >= 1 reconnection),
+     * /market never went down */
+    assert_true(mock_counter(f, "ws_closed_by_fault") >= 2);
+    assert_true(mock_conns_under(f, "/public/") >= 2);
+    assert_int_equal(mock_conns_under(f, "/market/"), 1);
+
+    /* faults removed: /public comes back (one more GAP), then tickers with
+     * bid and ask, and the last price merged in again */
+    long gaps = gap_snap(&r, &r.gaps);
+    struct tu_http h;
+    int rc = tu_mockex_http(&f->mx, f->mx.ports[0], "DELETE", "/_mock/faults", NULL, NULL, 3000, &h);
+    assert_int_equal(rc, 0);
+    assert_int_equal(h.status, 200);
+    tu_http_free(&h);
+    for (int i = 0; i < 750 && !(gap_snap(&r, &r.gaps) > gaps && gap_snap(&r, &r.full_since_gap) >= 1); i++)
+        usleep(20000);
+    assert_true(gap_snap(&r, &r.gaps) > gaps);
+    assert_true(gap_snap(&r, &r.full_since_gap) >= 1);
+    assert_int_equal(gap_snap(&r, &r.bad), 0);
+    assert_int_equal(mock_conns_under(f, "/market/"), 1);
+    xgw_unsubscribe(s);
+    pthread_mutex_destroy(&r.mu);
+}
+
+/* The refused-port count of the mock's port `port`, -1 when not found. */
+static long mock_refused(struct fx *f, int port)
+{
+    cJSON *st = tu_mockex_state(&f->mx);
+    long n = -1;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(st, "ports"))
+    {
+        if (cJSON_GetObjectItem(e, "port")->valueint == port)
+            n = (long)cJSON_GetObjectItem(e, "refused")->valuedouble;
+    }
+    cJSON_Delete(st);
+    return n;
+}
+
+/* The bid/ask connection (/public) goes down and no reconnection ever opens
+ * (the port refuses them), so no GAP comes: from the moment the core sees
+ * the close, the @ticker frames still arriving on /market must not be
+ * delivered with the last bid/ask of the dead connection. */
+static void test_ticker_cleared_while_down(void **state)
+{
+    struct fx *f = *state;
+    struct gap_rec r = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    const char *syms[] = {"BTCUSDT"};
+    struct xgw_sub *s = NULL;
+    struct xgw_error err;
+    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_TICKER, syms, 1, 0, gap_on_event, &r, &s, &err), 0);
+    pthread_mutex_lock(&r.mu);
+    r.sub = s;
+    pthread_mutex_unlock(&r.mu);
+    assert_true(gap_wait(&r, &r.full_since_gap, 3, 15000));
+    struct xgw_sub_stats st;
+    assert_int_equal(xgw_sub_stats(s, &st), 0);
+    pthread_mutex_lock(&r.mu);
+    r.reconnects0 = st.reconnects;
+    r.watch_down = true;
+    long gaps0 = r.gaps;
+    pthread_mutex_unlock(&r.mu);
+
+    char faults[256];
+    snprintf(faults, sizeof faults,
+             "[{\"kind\":\"refuse\",\"port\":%d,\"count\":1000000},"
+             "{\"kind\":\"ws_close\",\"exchange\":\"binance\",\"path\":\"/public/\",\"count\":1}]",
+             f->mx.ports[1]);
+    assert_int_equal(tu_mockex_fault(&f->mx, faults), 0);
+    /* the core saw /public close ... */
+    for (int i = 0; i < 500 && (xgw_sub_stats(s, &st), st.reconnects <= r.reconnects0); i++)
+        usleep(20000);
+    assert_true(st.reconnects > r.reconnects0);
+    /* ... and two more records reached the subscription since, @ticker
+     * frames from /market (the loop thread delivered or held back the
+     * first before it counted the second) */
+    uint64_t m0 = st.messages;
+    for (int i = 0; i < 500 && sub_messages(s) < m0 + 2; i++)
+        usleep(20000);
+    assert_true(sub_messages(s) >= m0 + 2);
+    assert_true(mock_refused(f, f->mx.ports[1]) >= 1); /* reconnections were tried and refused */
+    pthread_mutex_lock(&r.mu);
+    long down = r.down, gaps = r.gaps;
+    r.watch_down = false;
+    pthread_mutex_unlock(&r.mu);
+    assert_int_equal(gaps, gaps0); /* no reconnection opened: no GAP to reset at */
+    assert_int_equal(down, 0);
+    assert_int_equal(mock_conns_under(f, "/market/"), 1);
+
+    /* faults removed: /public comes back with a GAP, then full tickers */
+    struct tu_http h;
+    assert_int_equal(tu_mockex_http(&f->mx, f->mx.ports[0], "DELETE", "/_mock/faults", NULL, NULL, 3000, &h), 0);
+    assert_int_equal(h.status, 200);
+    tu_http_free(&h);
+    for (int i = 0; i < 750 && !(gap_snap(&r, &r.gaps) > gaps0 && gap_snap(&r, &r.full_since_gap) >= 1); i++)
+        usleep(20000);
+    assert_true(gap_snap(&r, &r.gaps) > gaps0);
+    assert_true(gap_snap(&r, &r.full_since_gap) >= 1);
+    assert_int_equal(gap_snap(&r, &r.bad), 0);
+    xgw_unsubscribe(s);
+    pthread_mutex_destroy(&r.mu);
+}
 
 static void test_drops_every_2s(void **state)
 {
@@ -456,7 +699,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_args, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ticker_parts_routed, setup_routed, teardown),
         cmocka_unit_test_setup_teardown(test_ticker_parts_unrouted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_drops_every_2s, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ticker_starts_over_after_gap, setup_routed_lenient, teardown),
+        cmocka_unit_test_setup_teardown(test_ticker_cleared_while_down, setup_routed_lenient_ws_port, teardown),
+        cmocka_unit_test_setup_teardown(test_drops_every_2s, setup_lenient, teardown),
         cmocka_unit_test_setup_teardown(test_stall_recycled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seq_gap_resync, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orders_stream, setup, teardown),
