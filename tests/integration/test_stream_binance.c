@@ -334,6 +334,39 @@ static uint64_t sub_messages(struct xgw_sub *s)
     return st.messages;
 }
 
+/* A BTCUSDT ticker subscription recorded by r, once it delivers full
+ * tickers (bid, ask and last). */
+static struct xgw_sub *full_ticker_sub(struct fx *f, struct gap_rec *r)
+{
+    const char *syms[] = {"BTCUSDT"};
+    struct xgw_sub *s = NULL;
+    struct xgw_error err;
+    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_TICKER, syms, 1, 0, gap_on_event, r, &s, &err), 0);
+    pthread_mutex_lock(&r->mu);
+    r->sub = s;
+    pthread_mutex_unlock(&r->mu);
+    assert_true(gap_wait(r, &r->full_since_gap, 3, 15000));
+    return s;
+}
+
+/* Faults removed: /public comes back (a GAP after gaps_before), then
+ * tickers with bid and ask and the last price merged in again; no ticker
+ * ever lacked bid or ask. */
+static void faults_off_full_again(struct fx *f, struct gap_rec *r, long gaps_before)
+{
+    struct tu_http h;
+    assert_int_equal(tu_mockex_http(&f->mx, f->mx.ports[0], "DELETE", "/_mock/faults", NULL, NULL, 3000, &h), 0);
+    assert_int_equal(h.status, 200);
+    tu_http_free(&h);
+    for (int i = 0; i < 750 && !(gap_snap(r, &r->gaps) > gaps_before && gap_snap(r, &r->full_since_gap) >= 1);
+         i++)
+        usleep(20000);
+    assert_true(gap_snap(r, &r->gaps) > gaps_before);
+    assert_true(gap_snap(r, &r->full_since_gap) >= 1);
+    assert_int_equal(gap_snap(r, &r->bad), 0);
+    assert_int_equal(mock_conns_under(f, "/market/"), 1);
+}
+
 /* A gap on the bid/ask connection (/public, @bookTicker) while the last
  * price connection (/market, @ticker) stays up: from the GAP on, no ticker
  * is delivered until @bookTicker has sent bid and ask again. Without the
@@ -345,11 +378,7 @@ static void test_ticker_starts_over_after_gap(void **state)
 {
     struct fx *f = *state;
     struct gap_rec r = {.mu = PTHREAD_MUTEX_INITIALIZER};
-    const char *syms[] = {"BTCUSDT"};
-    struct xgw_sub *s = NULL;
-    struct xgw_error err;
-    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_TICKER, syms, 1, 0, gap_on_event, &r, &s, &err), 0);
-    assert_true(gap_wait(&r, &r.full_since_gap, 3, 15000));
+    struct xgw_sub *s = full_ticker_sub(f, &r);
     assert_int_equal(mock_conns_under(f, "/public/"), 1);
     assert_int_equal(mock_conns_under(f, "/market/"), 1);
 
@@ -379,20 +408,7 @@ static void test_ticker_starts_over_after_gap(void **state)
     assert_true(mock_conns_under(f, "/public/") >= 2);
     assert_int_equal(mock_conns_under(f, "/market/"), 1);
 
-    /* faults removed: /public comes back (one more GAP), then tickers with
-     * bid and ask, and the last price merged in again */
-    long gaps = gap_snap(&r, &r.gaps);
-    struct tu_http h;
-    int rc = tu_mockex_http(&f->mx, f->mx.ports[0], "DELETE", "/_mock/faults", NULL, NULL, 3000, &h);
-    assert_int_equal(rc, 0);
-    assert_int_equal(h.status, 200);
-    tu_http_free(&h);
-    for (int i = 0; i < 750 && !(gap_snap(&r, &r.gaps) > gaps && gap_snap(&r, &r.full_since_gap) >= 1); i++)
-        usleep(20000);
-    assert_true(gap_snap(&r, &r.gaps) > gaps);
-    assert_true(gap_snap(&r, &r.full_since_gap) >= 1);
-    assert_int_equal(gap_snap(&r, &r.bad), 0);
-    assert_int_equal(mock_conns_under(f, "/market/"), 1);
+    faults_off_full_again(f, &r, gap_snap(&r, &r.gaps));
     xgw_unsubscribe(s);
     pthread_mutex_destroy(&r.mu);
 }
@@ -420,14 +436,7 @@ static void test_ticker_cleared_while_down(void **state)
 {
     struct fx *f = *state;
     struct gap_rec r = {.mu = PTHREAD_MUTEX_INITIALIZER};
-    const char *syms[] = {"BTCUSDT"};
-    struct xgw_sub *s = NULL;
-    struct xgw_error err;
-    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_TICKER, syms, 1, 0, gap_on_event, &r, &s, &err), 0);
-    pthread_mutex_lock(&r.mu);
-    r.sub = s;
-    pthread_mutex_unlock(&r.mu);
-    assert_true(gap_wait(&r, &r.full_since_gap, 3, 15000));
+    struct xgw_sub *s = full_ticker_sub(f, &r);
     struct xgw_sub_stats st;
     assert_int_equal(xgw_sub_stats(s, &st), 0);
     pthread_mutex_lock(&r.mu);
@@ -461,17 +470,7 @@ static void test_ticker_cleared_while_down(void **state)
     assert_int_equal(gaps, gaps0); /* no reconnection opened: no GAP to reset at */
     assert_int_equal(down, 0);
     assert_int_equal(mock_conns_under(f, "/market/"), 1);
-
-    /* faults removed: /public comes back with a GAP, then full tickers */
-    struct tu_http h;
-    assert_int_equal(tu_mockex_http(&f->mx, f->mx.ports[0], "DELETE", "/_mock/faults", NULL, NULL, 3000, &h), 0);
-    assert_int_equal(h.status, 200);
-    tu_http_free(&h);
-    for (int i = 0; i < 750 && !(gap_snap(&r, &r.gaps) > gaps0 && gap_snap(&r, &r.full_since_gap) >= 1); i++)
-        usleep(20000);
-    assert_true(gap_snap(&r, &r.gaps) > gaps0);
-    assert_true(gap_snap(&r, &r.full_since_gap) >= 1);
-    assert_int_equal(gap_snap(&r, &r.bad), 0);
+    faults_off_full_again(f, &r, gaps0);
     xgw_unsubscribe(s);
     pthread_mutex_destroy(&r.mu);
 }
