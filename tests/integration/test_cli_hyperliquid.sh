@@ -182,16 +182,28 @@ ok "hl stream book" && py "hl stream book" "$STREAM_CHECK" hyperliquid book 2 BT
 hl stream trades ETH --count 2 --seconds 20
 ok "hl stream trades" && py "hl stream trades" "$STREAM_CHECK" hyperliquid trades 2 ETH
 
-# orders: the stream runs in the background, an order placed meanwhile
+# orders: the stream runs in the background, an order placed meanwhile,
+# once the mock has the stream's subscription (one: orderUpdates). The
+# streams above subscribed on this mock too: wait for one more than they made
+# (bounded), not for any. No pause for the ack: the mock (one thread) has
+# registered the subscription when it counts it, and sends the update on
+# that socket after the ack.
+hl_subscribes() {
+    mock_state "$TMP/state.json"
+    python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("counters", {}).get("hyperliquid", {}).get("ws_subscribes", 0))' \
+        "$TMP/state.json"
+}
+subs0=$(hl_subscribes)
 timeout -k 5 30 "$XGW_BIN" -c "$CFG" -x hyperliquid stream orders --count 1 --seconds 20 >"$TMP/orders.out" 2>"$TMP/orders.err" &
 SPID=$!
-for _ in $(seq 1 50); do
-    mock_state "$TMP/state.json"
-    python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["counters"]["hyperliquid"].get("ws_subscribes",0) >= 1 else 1)' \
-        "$TMP/state.json" && break
+subs=$subs0
+for _ in $(seq 1 150); do
+    subs=$(hl_subscribes)
+    [ "$subs" -gt "$subs0" ] && break
+    kill -0 "$SPID" 2>/dev/null || break
     sleep 0.1
 done
-sleep 0.3
+[ "$subs" -gt "$subs0" ] || fail "the orders stream never subscribed (ws_subscribes $subs0 -> $subs): $(head -c 1500 "$TMP/orders.err")"
 hl order place BTC buy limit 0.01 40000 --client-id "$CID"
 ok "order place for the stream"
 wait "$SPID"

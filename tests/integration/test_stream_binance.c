@@ -524,9 +524,10 @@ static void test_stall_recycled(void **state)
     assert_true(tu_rec_wait(r, g, 1, 1, 10000));
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-    /* stale after 2 s (+ one 100 ms tick), backoff <= 1 s, handshake */
+    /* stale after 2 s (+ one 100 ms tick), then backoff and handshake: no
+     * sooner; later only as a loaded machine runs the tick late (the 10 s
+     * wait bounds it, and stale_recycles below names the cause) */
     assert_true(ms >= 1800);
-    assert_true(ms <= 2000 + 100 + 1000 + 1500);
     long *ag[] = {&r->after_gap[0], &r->after_gap[1]};
     assert_true(tu_rec_wait(r, ag, 2, 1, 10000));
     const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
@@ -650,13 +651,13 @@ static void test_orders_stream(void **state)
     struct xgw_error err;
     assert_int_equal(xgw_subscribe(f->ex, XGW_CH_ORDERS, NULL, 0, 0, tu_rec_on_event, &f->r, &s, &err), 0);
     struct tu_rec *r = &f->r;
-    for (int i = 0; i < 250; i++) { /* live = connected with a key */
-        struct xgw_sub_stats st;
+    struct xgw_sub_stats st = {0};
+    for (int i = 0; i < 750 && st.state != XGW_SUB_LIVE; i++) { /* live = connected with a key */
         xgw_sub_stats(s, &st);
-        if (st.state == XGW_SUB_LIVE)
-            break;
-        usleep(20000);
+        if (st.state != XGW_SUB_LIVE)
+            usleep(20000);
     }
+    assert_int_equal(st.state, XGW_SUB_LIVE); /* an order placed before would not be streamed */
     place(f, "xgwstream1");
     for (int i = 0; i < 250 && !last_cid_is(r, "xgwstream1"); i++)
         usleep(20000);

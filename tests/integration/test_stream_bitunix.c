@@ -240,8 +240,10 @@ static void test_stall_recycled(void **state)
     assert_true(tu_rec_wait(r, g, 1, 1, 10000));
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    /* not before ws_stale_s; no tighter upper bound than the 10 s wait
+     * (a stall is never cut otherwise, and stale_recycles below names the
+     * cause): a loaded ASan build runs the 100 ms tick and the reconnect late */
     assert_true(ms >= 1800);
-    assert_true(ms <= 2000 + 100 + 1000 + 1500);
     long *ag[] = {&r->after_gap[0], &r->after_gap[1]};
     assert_true(tu_rec_wait(r, ag, 2, 1, 10000));
     const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
@@ -273,11 +275,14 @@ static void test_orders_stream(void **state)
     struct xgw_sub *s = NULL;
     struct xgw_error err;
     assert_int_equal(xgw_subscribe(f->ex, XGW_CH_ORDERS, NULL, 0, 0, tu_rec_on_event, &f->r, &s, &err), 0);
-    for (int i = 0; i < 250 && mock_counter(f, "ws_subscribed_channels") < 1; i++)
+    for (int i = 0; i < 500 && mock_counter(f, "ws_subscribed_channels") < 1; i++)
         usleep(20000);
+    assert_true(mock_counter(f, "ws_subscribed_channels") >= 1);
     assert_int_equal(mock_counter(f, "ws_logins"), 1);
     assert_int_equal(mock_counter(f, "ws_login_failures"), 0);
-    usleep(200000); /* the ack */
+    /* No pause for the ack: the mock (one thread) has registered the
+     * channel when it counts it, and sends the order's event on that socket
+     * after the ack. */
     struct xgw_call call;
     memset(&call, 0, sizeof call);
     snprintf(call.order.symbol, sizeof call.order.symbol, "BTCUSDT");

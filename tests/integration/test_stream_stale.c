@@ -107,12 +107,13 @@ static void test_ticker_override(void **state)
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     assert_int_equal(tu_mockex_fault(&f->g.mx, "{\"kind\":\"ws_stall\",\"exchange\":\"binance\",\"count\":1}"), 0);
+    /* stale after 1 s (+ a 100 ms tick): a gap within 10 s, a third of
+     * ws_stale_s = 30, shows the ticker's override applied; no tighter bound,
+     * as a loaded ASan build runs the tick and the reconnect late */
     assert_true(tu_wait_until(has_gap, f, 10000));
     long ms = ms_since(&t0);
     fprintf(stderr, "recycled after %ld ms\n", ms);
-    /* stale after 1 s (+ a 100 ms tick), backoff <= 1 s, handshake */
     assert_true(ms >= 900);
-    assert_true(ms <= 1000 + 100 + 1000 + 1500);
     assert_true(tu_wait_until(back_after_gap, f, 10000));
     const struct xgw__stream_metrics *m = xgw__stream_metrics(f->g.ex);
     assert_int_equal(atomic_load(&m->stale_recycles), 1);

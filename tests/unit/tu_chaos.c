@@ -41,7 +41,8 @@
 #define LANE 256          /* call records per bot thread */
 #define CALL_WAIT_MS 90000 /* longest a call may take (retries, lookups, rate-limit waits) */
 #define REQ_TIMEOUT_MS 1500
-#define RETRY_AFTER_S 3
+#define RETRY_AFTER_S 4
+#define PROBE_SETTLE_MS 800 /* a request or state read in flight lands within this, even loaded */
 #define MAX_ORDERS 64
 #define MAX_OPEN 6
 #define UNSURE_SETTLE_MS 10000 /* past recv_window + latency faults: the mock's state is final */
@@ -734,8 +735,10 @@ static bool book_matches(struct ctx *c)
  * unhit) and t0 (when a state request showed the hit). The gateway reads
  * the answer at or after T, so it must send no REST request in
  * [t0, tp + N s). Requests it sent before reading the 429 reach the mock
- * within milliseconds on loopback: 300 ms after t0 the counter is read
- * (r0); 300 ms before tp + N s it is read again (r1); r1 must equal r0.
+ * within milliseconds on loopback, and a state read is answered as fast;
+ * PROBE_SETTLE_MS (generous: a loaded ASan build may stall either for a
+ * few hundred ms) after t0 the counter is read (r0); PROBE_SETTLE_MS before
+ * tp + N s it is read again (r1); r1 must equal r0.
  * Health checks go through the rate limiter too; WS upgrades are not REST
  * and are not counted. */
 static void probe_429(struct ctx *c)
@@ -763,12 +766,12 @@ static void probe_429(struct ctx *c)
         c->probes_429_missed++;
         return;
     }
-    int64_t end = tp + RETRY_AFTER_S * 1000 - 300;
-    if (end - (t0 + 300) < 500) { /* the poll was too slow to leave a window worth checking */
+    int64_t end = tp + RETRY_AFTER_S * 1000 - PROBE_SETTLE_MS;
+    if (end - (t0 + PROBE_SETTLE_MS) < 500) { /* the poll was too slow to leave a window worth checking */
         c->probes_429_missed++;
         return;
     }
-    sleep_ms(t0 + 300 - mono_ms());
+    sleep_ms(t0 + PROBE_SETTLE_MS - mono_ms());
     cJSON *st = mock_state(c);
     long long r0 = rest_requests(c, st);
     cJSON_Delete(st);
@@ -831,14 +834,16 @@ static void probe_breaker(struct ctx *c)
         return;
     }
     for (int tries = 0; tries < 3 && !atomic_load(&c->stop); tries++) {
-        if (!ep0_health(c, &h1) || !h1.open || h1.retry_in < 700) {
+        /* the two state reads and h2 must fit in what is left of r1 after
+         * the pause: PROBE_SETTLE_MS of it, as a loaded ASan build reads slowly */
+        if (!ep0_health(c, &h1) || !h1.open || h1.retry_in < PROBE_SETTLE_MS + 500) {
             sleep_ms(200);
             continue;
         }
         cJSON *st = mock_state(c);
         long long p1 = port_a_touches(c, st);
         cJSON_Delete(st);
-        sleep_ms(h1.retry_in - 400 < 2500 ? h1.retry_in - 400 : 2500);
+        sleep_ms(h1.retry_in - PROBE_SETTLE_MS < 2500 ? h1.retry_in - PROBE_SETTLE_MS : 2500);
         st = mock_state(c);
         long long p2 = port_a_touches(c, st);
         cJSON_Delete(st);
