@@ -52,7 +52,10 @@ struct fx {
 
 /* idle_ms: the mock's idle timeout ("0" = its default, 60 s); ping_ms: the
  * ws_ping_interval_ms key ("-1" = the plugin's 30 s). */
-static int setup_with(void **state, const char *idle_ms, const char *ping_ms)
+/* stale_s: ws_stale_s. 2 only where a test waits for a stall to be
+ * noticed: elsewhere, a loaded machine starving a connection for 2 s would
+ * recycle it, one connection (and one gap) more than a test counts. */
+static int setup_with(void **state, const char *idle_ms, const char *ping_ms, const char *stale_s)
 {
     struct fx *f = calloc(1, sizeof *f);
     tu_rec_init(&f->r, true, true, true);
@@ -68,9 +71,9 @@ static int setup_with(void **state, const char *idle_ms, const char *ping_ms)
              "[gateway]\nplugin_dir = %s\nlog_level = warn\n\n"
              "[exchange.hl]\nplugin = hyperliquid\nnetwork = mainnet\nrest_endpoints = https://127.0.0.1:%d\n"
              "ws_endpoints = wss://localhost:%d\nca_file = %s\nprivate_key = %s\n"
-             "ws_reconnect_initial_ms = 100\nws_reconnect_max_ms = 1000\nws_stale_s = 2\n"
+             "ws_reconnect_initial_ms = 100\nws_reconnect_max_ms = 1000\nws_stale_s = %s\n"
              "ws_ping_interval_ms = %s\nwarmup = false\n",
-             getenv("XGW_PLUGIN_DIR"), f->mx.ports[0], f->mx.ports[0], f->mx.cert, PKEY, ping_ms);
+             getenv("XGW_PLUGIN_DIR"), f->mx.ports[0], f->mx.ports[0], f->mx.cert, PKEY, stale_s, ping_ms);
     char *p = tu_write_file(f->dir, "s.ini", ini, (size_t)-1, 0600);
     if (!p)
         return -1;
@@ -91,10 +94,11 @@ static int setup_with(void **state, const char *idle_ms, const char *ping_ms)
     return 0;
 }
 
-static int setup(void **state) { return setup_with(state, "0", "-1"); }
+static int setup(void **state) { return setup_with(state, "0", "-1", "10"); }
+static int setup_stale_2s(void **state) { return setup_with(state, "0", "-1", "2"); }
 /* idle timeout 1.5 s; pings every 500 ms or none */
-static int setup_idle_pings(void **state) { return setup_with(state, "1500", "500"); }
-static int setup_idle_nopings(void **state) { return setup_with(state, "1500", "0"); }
+static int setup_idle_pings(void **state) { return setup_with(state, "1500", "500", "10"); }
+static int setup_idle_nopings(void **state) { return setup_with(state, "1500", "0", "10"); }
 
 static int teardown(void **state)
 {
@@ -237,7 +241,7 @@ static void test_drops(void **state)
 
 static void test_stall_recycled(void **state)
 {
-    struct fx *f = *state; /* ws_stale_s = 2, backoff 100..1000 ms */
+    struct fx *f = *state; /* setup_stale_2s: ws_stale_s = 2, backoff 100..1000 ms */
     struct xgw_sub *s1 = sub(f, XGW_CH_TICKER, 0);
     struct tu_rec *r = &f->r;
     long *tk[] = {&r->tickers[0], &r->tickers[1]};
@@ -351,7 +355,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_subscribe_receive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drops, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stall_recycled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stall_recycled, setup_stale_2s, teardown),
         cmocka_unit_test_setup_teardown(test_idle_closed_without_pings, setup_idle_nopings, teardown),
         cmocka_unit_test_setup_teardown(test_pings_keep_open, setup_idle_pings, teardown),
         cmocka_unit_test_setup_teardown(test_orders_stream, setup, teardown),
