@@ -51,12 +51,11 @@ struct fx {
 /* ws_port: the mock's port index the WebSocket endpoint uses (1: a port of
  * its own, so a test can refuse WS reconnections there while REST and the
  * mock's control API stay on port 0). */
-static int setup_with(void **state, const char *stale_s, const char *lk_ttl_ms, bool routed, int ws_port)
+static int setup_with(void **state, const char *stale_s, bool routed, int ws_port)
 {
     struct fx *f = calloc(1, sizeof *f);
     tu_rec_init(&f->r, true, false, false);
-    const char *args[] = {"--tick-ms", "100", "--listenkey-ttl-ms", lk_ttl_ms, /* two ports */
-                          "--port", "0", "--port", "0", NULL};
+    const char *args[] = {"--tick-ms", "100", "--port", "0", "--port", "0", NULL}; /* two ports */
     if (tu_mockex_start(&f->mx, args) != 0) {
         free(f);
         return -1;
@@ -91,15 +90,14 @@ static int setup_with(void **state, const char *stale_s, const char *lk_ttl_ms, 
     return 0;
 }
 
-static int setup(void **state) { return setup_with(state, "2", "3600000", false, 0); }
-static int setup_routed(void **state) { return setup_with(state, "2", "3600000", true, 0); }
-/* Counting connections: a loaded machine can starve a connection for 2 s,
- * and recycling it (make-before-break) would be one connection more. */
-static int setup_lenient(void **state) { return setup_with(state, "10", "3600000", false, 0); }
-/* /market carries one @ticker a second and nothing else while /public is
- * down: 2 s of silence must not recycle it on a loaded machine. */
-static int setup_routed_lenient(void **state) { return setup_with(state, "10", "3600000", true, 0); }
-static int setup_routed_lenient_ws_port(void **state) { return setup_with(state, "10", "3600000", true, 1); }
+/* ws_stale_s 2 only where a test waits for a stall to be noticed:
+ * elsewhere a loaded machine starving a connection for 2 s would recycle it,
+ * one connection (and one gap) more than a test counts; with routes, /market
+ * carries one @ticker a second and nothing else while /public is down. */
+static int setup(void **state) { return setup_with(state, "10", false, 0); }
+static int setup_stale_2s(void **state) { return setup_with(state, "2", false, 0); }
+static int setup_routed(void **state) { return setup_with(state, "10", true, 0); }
+static int setup_routed_ws_port(void **state) { return setup_with(state, "10", true, 1); }
 
 static int teardown(void **state)
 {
@@ -512,7 +510,7 @@ static void test_drops_every_2s(void **state)
 
 static void test_stall_recycled(void **state)
 {
-    struct fx *f = *state; /* ws_stale_s = 2, backoff 100..1000 ms */
+    struct fx *f = *state; /* setup_stale_2s: ws_stale_s = 2, backoff 100..1000 ms */
     struct xgw_sub *s1 = sub(f, XGW_CH_TICKER, 0);
     struct tu_rec *r = &f->r;
     long *tk[] = {&r->tickers[0], &r->tickers[1]};
@@ -699,10 +697,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_args, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ticker_parts_routed, setup_routed, teardown),
         cmocka_unit_test_setup_teardown(test_ticker_parts_unrouted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ticker_starts_over_after_gap, setup_routed_lenient, teardown),
-        cmocka_unit_test_setup_teardown(test_ticker_cleared_while_down, setup_routed_lenient_ws_port, teardown),
-        cmocka_unit_test_setup_teardown(test_drops_every_2s, setup_lenient, teardown),
-        cmocka_unit_test_setup_teardown(test_stall_recycled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ticker_starts_over_after_gap, setup_routed, teardown),
+        cmocka_unit_test_setup_teardown(test_ticker_cleared_while_down, setup_routed_ws_port, teardown),
+        cmocka_unit_test_setup_teardown(test_drops_every_2s, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stall_recycled, setup_stale_2s, teardown),
         cmocka_unit_test_setup_teardown(test_seq_gap_resync, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orders_stream, setup, teardown),
     };
