@@ -32,6 +32,7 @@
 #include "stream.h"
 #include "tu_mockex.h"
 #include "tu_proc.h"
+#include "tu_stream.h"
 #include "tu_streamrec.h"
 #include "xgw/stream.h"
 #include "xgw/xgw.h"
@@ -40,11 +41,7 @@ static const char *const KEY = "dbefbc809e3e83c283a984c3a1459732ea7db1360ca80c5c
 static const char *const SECRET = "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9";
 
 struct fx {
-    struct tu_mockex mx;
-    char dir[128];
-    char cfg[512];
-    struct xgw_gateway *gw;
-    struct xgw_exchange *ex;
+    struct tu_stream_gw g; /* the mock and the gateway with instance "bn" */
     struct tu_rec r;
 };
 
@@ -56,12 +53,10 @@ static int setup_with(void **state, const char *stale_s, bool routed, int ws_por
     struct fx *f = calloc(1, sizeof *f);
     tu_rec_init(&f->r, true, false, false);
     const char *args[] = {"--tick-ms", "100", "--port", "0", "--port", "0", NULL}; /* two ports */
-    if (tu_mockex_start(&f->mx, args) != 0) {
+    if (tu_stream_start_mock(&f->g, args) != 0) {
         free(f);
         return -1;
     }
-    if (tu_mkdtemp(f->dir, sizeof f->dir) != 0)
-        return -1;
     char ini[4096];
     snprintf(ini, sizeof ini,
              "[gateway]\nplugin_dir = %s\nlog_level = warn\n\n"
@@ -69,23 +64,12 @@ static int setup_with(void **state, const char *stale_s, bool routed, int ws_por
              "ws_endpoints = wss://localhost:%d\nca_file = %s\napi_key = %s\napi_secret = %s\n"
              "ws_routed = %s\nws_reconnect_initial_ms = 100\nws_reconnect_max_ms = 1000\n"
              "ws_stale_s = %s\nwarmup = false\n",
-             getenv("XGW_PLUGIN_DIR"), f->mx.ports[0], f->mx.ports[ws_port], f->mx.cert, KEY, SECRET,
+             getenv("XGW_PLUGIN_DIR"), f->g.mx.ports[0], f->g.mx.ports[ws_port], f->g.mx.cert, KEY, SECRET,
              routed ? "true" : "false", stale_s);
-    char *p = tu_write_file(f->dir, "s.ini", ini, (size_t)-1, 0600);
-    if (!p)
-        return -1;
-    snprintf(f->cfg, sizeof f->cfg, "%s", p);
-    free(p);
-    struct xgw_error err;
-    f->gw = xgw_open(f->cfg, NULL, &err);
-    if (!f->gw) {
-        fprintf(stderr, "xgw_open: %s\n", err.message);
-        tu_mockex_stop(&f->mx);
+    if (tu_stream_start_gw(&f->g, ini, "bn") != 0) {
+        free(f);
         return -1;
     }
-    f->ex = xgw_exchange_find(f->gw, "bn");
-    if (xgw_start(f->gw, &err) != 0)
-        return -1;
     *state = f;
     return 0;
 }
@@ -102,9 +86,7 @@ static int setup_routed_ws_port(void **state) { return setup_with(state, "10", t
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    xgw_close(f->gw);
-    tu_mockex_stop(&f->mx);
-    tu_rm_rf(f->dir);
+    tu_stream_close(&f->g);
     pthread_mutex_destroy(&f->r.mu);
     free(f);
     return 0;
@@ -115,7 +97,7 @@ static struct xgw_sub *sub(struct fx *f, enum xgw_channel ch, uint32_t depth)
     const char *syms[] = {"BTCUSDT", "ETHUSDT"};
     struct xgw_sub *s = NULL;
     struct xgw_error err;
-    int rc = xgw_subscribe(f->ex, ch, syms, 2, depth, tu_rec_on_event, &f->r, &s, &err);
+    int rc = xgw_subscribe(f->g.ex, ch, syms, 2, depth, tu_rec_on_event, &f->r, &s, &err);
     if (rc != 0)
         fprintf(stderr, "subscribe: %s\n", err.message);
     assert_int_equal(rc, 0);
@@ -125,7 +107,7 @@ static struct xgw_sub *sub(struct fx *f, enum xgw_channel ch, uint32_t depth)
 
 static long mock_counter(struct fx *f, const char *name)
 {
-    return (long)tu_mockex_state_num(&f->mx, "counters", "binance", name);
+    return (long)tu_mockex_state_num(&f->g.mx, "counters", "binance", name);
 }
 
 static void test_subscribe_receive(void **state)
@@ -148,7 +130,7 @@ static void test_subscribe_receive(void **state)
     pthread_mutex_unlock(&r->mu);
     /* all three subscriptions share one connection (unrouted Binance) */
     assert_int_equal(mock_counter(f, "ws_connections"), 1);
-    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
+    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->g.ex);
     assert_non_null(m);
     assert_int_equal(atomic_load(&m->connections), 1);
     assert_true(atomic_load(&m->frames) > 10);
@@ -156,7 +138,7 @@ static void test_subscribe_receive(void **state)
     assert_true(atomic_load(&m->ch[XGW_CH_TICKER].lat_count) > 0);
     /* the same counters through the public metrics API, in both formats */
     char *js = NULL, *prom = NULL;
-    assert_int_equal(xgw_metrics(f->gw, XGW_METRICS_JSON, &js), 0);
+    assert_int_equal(xgw_metrics(f->g.gw, XGW_METRICS_JSON, &js), 0);
     cJSON *j = cJSON_Parse(js);
     assert_non_null(j);
     const cJSON *sm = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "streams"), 0);
@@ -165,7 +147,7 @@ static void test_subscribe_receive(void **state)
     assert_true(cJSON_GetNumberValue(cJSON_GetObjectItem(tk, "messages")) > 0);
     cJSON_Delete(j);
     free(js);
-    assert_int_equal(xgw_metrics(f->gw, XGW_METRICS_PROMETHEUS, &prom), 0);
+    assert_int_equal(xgw_metrics(f->g.gw, XGW_METRICS_PROMETHEUS, &prom), 0);
     assert_non_null(strstr(prom, "xgw_stream_messages_total{exchange=\"bn\",channel=\"ticker\"} "));
     assert_non_null(strstr(prom, "xgw_ws_connections{exchange=\"bn\"} 1"));
     free(prom);
@@ -215,7 +197,7 @@ static void check_ticker_parts(struct fx *f, long want_conns)
     const char *syms[] = {"BTCUSDT"};
     struct xgw_sub *s = NULL;
     struct xgw_error err;
-    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_TICKER, syms, 1, 0, tk_on_event, &r, &s, &err), 0);
+    assert_int_equal(xgw_subscribe(f->g.ex, XGW_CH_TICKER, syms, 1, 0, tk_on_event, &r, &s, &err), 0);
     for (int i = 0; i < 150 && tk_full(&r) < 3; i++)
         usleep(100 * 1000);
     assert_true(tk_full(&r) >= 3);
@@ -227,7 +209,7 @@ static void check_ticker_parts(struct fx *f, long want_conns)
     xgw_unsubscribe(s);
     /* Each frame delivered once: never more ticker events than frames (a
      * frame handed to both parts on a shared connection would double them). */
-    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
+    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->g.ex);
     pthread_mutex_lock(&r.mu);
     assert_true(r.events > 0 && (uint64_t)r.events <= (uint64_t)atomic_load(&m->frames));
     assert_true(xgw_dec_cmp(r.last.bid, r.last.ask) < 0);
@@ -312,7 +294,7 @@ static bool gap_wait(struct gap_rec *r, const long *v, long min, int ms)
  * requests.by_path counts each WebSocket upgrade under its path). */
 static long mock_conns_under(struct fx *f, const char *prefix)
 {
-    cJSON *st = tu_mockex_state(&f->mx);
+    cJSON *st = tu_mockex_state(&f->g.mx);
     const cJSON *bp = cJSON_GetObjectItem(cJSON_GetObjectItem(st, "requests"), "by_path");
     long n = 0;
     const cJSON *e;
@@ -339,7 +321,7 @@ static struct xgw_sub *full_ticker_sub(struct fx *f, struct gap_rec *r)
     const char *syms[] = {"BTCUSDT"};
     struct xgw_sub *s = NULL;
     struct xgw_error err;
-    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_TICKER, syms, 1, 0, gap_on_event, r, &s, &err), 0);
+    assert_int_equal(xgw_subscribe(f->g.ex, XGW_CH_TICKER, syms, 1, 0, gap_on_event, r, &s, &err), 0);
     pthread_mutex_lock(&r->mu);
     r->sub = s;
     pthread_mutex_unlock(&r->mu);
@@ -353,7 +335,8 @@ static struct xgw_sub *full_ticker_sub(struct fx *f, struct gap_rec *r)
 static void faults_off_full_again(struct fx *f, struct gap_rec *r, long gaps_before)
 {
     struct tu_http h;
-    assert_int_equal(tu_mockex_http(&f->mx, f->mx.ports[0], "DELETE", "/_mock/faults", NULL, NULL, 3000, &h), 0);
+    assert_int_equal(
+        tu_mockex_http(&f->g.mx, f->g.mx.ports[0], "DELETE", "/_mock/faults", NULL, NULL, 3000, &h), 0);
     assert_int_equal(h.status, 200);
     tu_http_free(&h);
     for (int i = 0; i < 750 && !(gap_snap(r, &r->gaps) > gaps_before && gap_snap(r, &r->full_since_gap) >= 1);
@@ -385,7 +368,7 @@ static void test_ticker_starts_over_after_gap(void **state)
     pthread_mutex_unlock(&r.mu);
     const char *down =
         "{\"kind\":\"ws_close\",\"exchange\":\"binance\",\"path\":\"/public/\",\"count\":1000000}";
-    assert_int_equal(tu_mockex_fault(&f->mx, down), 0);
+    assert_int_equal(tu_mockex_fault(&f->g.mx, down), 0);
     /* the GAP comes with a reconnection of /public (closed again at once) */
     assert_true(gap_wait(&r, &r.gaps, 1, 10000));
     /* Two more records on the subscription after the GAP, both @ticker on
@@ -414,7 +397,7 @@ static void test_ticker_starts_over_after_gap(void **state)
 /* The refused-port count of the mock's port `port`, -1 when not found. */
 static long mock_refused(struct fx *f, int port)
 {
-    cJSON *st = tu_mockex_state(&f->mx);
+    cJSON *st = tu_mockex_state(&f->g.mx);
     long n = -1;
     const cJSON *e;
     cJSON_ArrayForEach(e, cJSON_GetObjectItem(st, "ports"))
@@ -447,8 +430,8 @@ static void test_ticker_cleared_while_down(void **state)
     snprintf(faults, sizeof faults,
              "[{\"kind\":\"refuse\",\"port\":%d,\"count\":1000000},"
              "{\"kind\":\"ws_close\",\"exchange\":\"binance\",\"path\":\"/public/\",\"count\":1}]",
-             f->mx.ports[1]);
-    assert_int_equal(tu_mockex_fault(&f->mx, faults), 0);
+             f->g.mx.ports[1]);
+    assert_int_equal(tu_mockex_fault(&f->g.mx, faults), 0);
     /* the core saw /public close ... */
     for (int i = 0; i < 500 && (xgw_sub_stats(s, &st), st.reconnects <= r.reconnects0); i++)
         usleep(20000);
@@ -460,7 +443,7 @@ static void test_ticker_cleared_while_down(void **state)
     for (int i = 0; i < 500 && sub_messages(s) < m0 + 2; i++)
         usleep(20000);
     assert_true(sub_messages(s) >= m0 + 2);
-    assert_true(mock_refused(f, f->mx.ports[1]) >= 1); /* reconnections were tried and refused */
+    assert_true(mock_refused(f, f->g.mx.ports[1]) >= 1); /* reconnections were tried and refused */
     pthread_mutex_lock(&r.mu);
     long down = r.down, gaps = r.gaps;
     r.watch_down = false;
@@ -484,7 +467,8 @@ static void test_drops_every_2s(void **state)
     const int drops = 5;
     for (int d = 1; d <= drops; d++) {
         sleep(2);
-        assert_int_equal(tu_mockex_fault(&f->mx, "{\"kind\":\"ws_close\",\"exchange\":\"binance\",\"count\":1}"), 0);
+        assert_int_equal(
+            tu_mockex_fault(&f->g.mx, "{\"kind\":\"ws_close\",\"exchange\":\"binance\",\"count\":1}"), 0);
         /* comes back: a gap event per subscription, then data again */
         long *g[] = {&r->gaps};
         assert_true(tu_rec_wait(r, g, 1, 2L * d, 10000));
@@ -502,7 +486,7 @@ static void test_drops_every_2s(void **state)
     xgw_sub_stats(s1, &st);
     assert_int_equal(st.gaps, drops);
     assert_int_equal(st.reconnects, drops);
-    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
+    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->g.ex);
     assert_int_equal(atomic_load(&m->reconnects), drops);
     xgw_unsubscribe(s1);
     xgw_unsubscribe(s2);
@@ -517,7 +501,8 @@ static void test_stall_recycled(void **state)
     assert_true(tu_rec_wait(r, tk, 2, 1, 15000));
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    assert_int_equal(tu_mockex_fault(&f->mx, "{\"kind\":\"ws_stall\",\"exchange\":\"binance\",\"count\":1}"), 0);
+    assert_int_equal(
+        tu_mockex_fault(&f->g.mx, "{\"kind\":\"ws_stall\",\"exchange\":\"binance\",\"count\":1}"), 0);
     long *g[] = {&r->gaps};
     assert_true(tu_rec_wait(r, g, 1, 1, 10000));
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -528,7 +513,7 @@ static void test_stall_recycled(void **state)
     assert_true(ms >= 1800);
     long *ag[] = {&r->after_gap[0], &r->after_gap[1]};
     assert_true(tu_rec_wait(r, ag, 2, 1, 10000));
-    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
+    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->g.ex);
     assert_int_equal(atomic_load(&m->stale_recycles), 1);
     assert_int_equal(mock_counter(f, "ws_stalled"), 1);
     xgw_unsubscribe(s1);
@@ -538,8 +523,8 @@ static bool book_matches_mock(struct fx *f, int64_t *seq_out)
 {
     struct tu_rec *r = &f->r;
     struct tu_http h;
-    if (tu_mockex_http(&f->mx, f->mx.ports[0], "GET", "/fapi/v1/depth?symbol=BTCUSDT&limit=5", NULL, NULL, 3000,
-                       &h) != 0 ||
+    if (tu_mockex_http(&f->g.mx, f->g.mx.ports[0], "GET", "/fapi/v1/depth?symbol=BTCUSDT&limit=5", NULL, NULL,
+                       3000, &h) != 0 ||
         h.status != 200) {
         tu_http_free(&h);
         return false;
@@ -584,9 +569,10 @@ static void test_seq_gap_resync(void **state)
     struct tu_rec *r = &f->r;
     long *bk[] = {&r->books[0], &r->books[1]};
     assert_true(tu_rec_wait(r, bk, 2, 3, 15000));
-    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
+    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->g.ex);
     assert_int_equal(atomic_load(&m->ch[XGW_CH_BOOK].gaps), 0);
-    assert_int_equal(tu_mockex_fault(&f->mx, "{\"kind\":\"ws_gap\",\"exchange\":\"binance\",\"count\":1}"), 0);
+    assert_int_equal(tu_mockex_fault(&f->g.mx, "{\"kind\":\"ws_gap\",\"exchange\":\"binance\",\"count\":1}"),
+                     0);
     for (int i = 0; i < 100 && atomic_load(&m->ch[XGW_CH_BOOK].gaps) == 0; i++)
         usleep(50000);
     assert_int_equal(atomic_load(&m->ch[XGW_CH_BOOK].gaps), 1);
@@ -625,7 +611,7 @@ static void place(struct fx *f, const char *cid)
     snprintf(call.order.client_id, sizeof call.order.client_id, "%s", cid);
     struct xgw_result *res = NULL;
     struct xgw_error err;
-    int rc = xgw_call_sync(f->ex, XGW_OP_PLACE, &call, &res, &err);
+    int rc = xgw_call_sync(f->g.ex, XGW_OP_PLACE, &call, &res, &err);
     if (rc)
         fprintf(stderr, "place: %s\n", err.message);
     assert_int_equal(rc, 0);
@@ -647,7 +633,7 @@ static void test_orders_stream(void **state)
     struct fx *f = *state;
     struct xgw_sub *s = NULL;
     struct xgw_error err;
-    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_ORDERS, NULL, 0, 0, tu_rec_on_event, &f->r, &s, &err), 0);
+    assert_int_equal(xgw_subscribe(f->g.ex, XGW_CH_ORDERS, NULL, 0, 0, tu_rec_on_event, &f->r, &s, &err), 0);
     struct tu_rec *r = &f->r;
     struct xgw_sub_stats st = {0};
     for (int i = 0; i < 750 && st.state != XGW_SUB_LIVE; i++) { /* live = connected with a key */
@@ -660,7 +646,7 @@ static void test_orders_stream(void **state)
     for (int i = 0; i < 250 && !last_cid_is(r, "xgwstream1"); i++)
         usleep(20000);
     assert_true(last_cid_is(r, "xgwstream1"));
-    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
+    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->g.ex);
     assert_int_equal(atomic_load(&m->token_fetches), 1);
     assert_int_equal(atomic_load(&m->connections), 1);
     place(f, "xgwstream2");
@@ -678,14 +664,15 @@ static void test_bad_args(void **state)
     struct xgw_sub *s = NULL;
     struct xgw_error err;
     const char *syms[] = {"BTCUSDT"};
-    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_TICKER, syms, 0, 0, tu_rec_on_event, &f->r, &s, &err),
+    assert_int_equal(xgw_subscribe(f->g.ex, XGW_CH_TICKER, syms, 0, 0, tu_rec_on_event, &f->r, &s, &err),
                      XGW_ERR_INVALID_REQUEST);
-    assert_int_equal(xgw_subscribe(f->ex, (enum xgw_channel)99, syms, 1, 0, tu_rec_on_event, &f->r, &s, &err),
-                     XGW_ERR_INVALID_REQUEST);
-    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_ORDERS, syms, 1, 0, tu_rec_on_event, &f->r, &s, &err),
+    assert_int_equal(
+        xgw_subscribe(f->g.ex, (enum xgw_channel)99, syms, 1, 0, tu_rec_on_event, &f->r, &s, &err),
+        XGW_ERR_INVALID_REQUEST);
+    assert_int_equal(xgw_subscribe(f->g.ex, XGW_CH_ORDERS, syms, 1, 0, tu_rec_on_event, &f->r, &s, &err),
                      XGW_ERR_INVALID_REQUEST);
     const char *empty[] = {""};
-    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_TICKER, empty, 1, 0, tu_rec_on_event, &f->r, &s, &err),
+    assert_int_equal(xgw_subscribe(f->g.ex, XGW_CH_TICKER, empty, 1, 0, tu_rec_on_event, &f->r, &s, &err),
                      XGW_ERR_INVALID_REQUEST);
     assert_null(s);
 }

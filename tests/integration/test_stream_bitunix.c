@@ -30,6 +30,7 @@
 #include "stream.h"
 #include "tu_mockex.h"
 #include "tu_proc.h"
+#include "tu_stream.h"
 #include "tu_streamrec.h"
 #include "xgw/stream.h"
 #include "xgw/xgw.h"
@@ -39,10 +40,7 @@ static const char *const KEY = "test-api-key";
 static const char *const SECRET = "test-secret";
 
 struct fx {
-    struct tu_mockex mx;
-    char dir[128];
-    struct xgw_gateway *gw;
-    struct xgw_exchange *ex;
+    struct tu_stream_gw g; /* the mock and the gateway with instance "bx" */
     struct tu_rec r;
 };
 
@@ -54,12 +52,10 @@ static int setup_with(void **state, const char *stale_s)
     struct fx *f = calloc(1, sizeof *f);
     tu_rec_init(&f->r, false, true, true);
     const char *args[] = {"--tick-ms", "100", NULL};
-    if (tu_mockex_start(&f->mx, args) != 0) {
+    if (tu_stream_start_mock(&f->g, args) != 0) {
         free(f);
         return -1;
     }
-    if (tu_mkdtemp(f->dir, sizeof f->dir) != 0)
-        return -1;
     char ini[4096];
     /* pings every 500 ms so that a stall also swallows them (as the real
      * server would stop answering) well inside ws_stale_s */
@@ -69,21 +65,10 @@ static int setup_with(void **state, const char *stale_s)
              "ws_endpoints = wss://localhost:%d\nca_file = %s\napi_key = %s\napi_secret = %s\n"
              "ws_reconnect_initial_ms = 100\nws_reconnect_max_ms = 1000\nws_stale_s = %s\n"
              "ws_ping_interval_ms = 500\nwarmup = false\n",
-             getenv("XGW_PLUGIN_DIR"), f->mx.ports[0], f->mx.ports[0], f->mx.cert, KEY, SECRET, stale_s);
-    char *p = tu_write_file(f->dir, "s.ini", ini, (size_t)-1, 0600);
-    if (!p)
-        return -1;
-    struct xgw_error err;
-    f->gw = xgw_open(p, NULL, &err);
-    free(p);
-    if (!f->gw) {
-        fprintf(stderr, "xgw_open: %s\n", err.message);
-        tu_mockex_stop(&f->mx);
-        return -1;
-    }
-    f->ex = xgw_exchange_find(f->gw, "bx");
-    if (xgw_start(f->gw, &err) != 0) {
-        fprintf(stderr, "xgw_start: %s\n", err.message);
+             getenv("XGW_PLUGIN_DIR"), f->g.mx.ports[0], f->g.mx.ports[0], f->g.mx.cert, KEY, SECRET,
+             stale_s);
+    if (tu_stream_start_gw(&f->g, ini, "bx") != 0) {
+        free(f);
         return -1;
     }
     *state = f;
@@ -96,9 +81,7 @@ static int setup_stale_2s(void **state) { return setup_with(state, "2"); }
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    xgw_close(f->gw);
-    tu_mockex_stop(&f->mx);
-    tu_rm_rf(f->dir);
+    tu_stream_close(&f->g);
     pthread_mutex_destroy(&f->r.mu);
     free(f);
     return 0;
@@ -109,7 +92,7 @@ static struct xgw_sub *sub(struct fx *f, enum xgw_channel ch, uint32_t depth)
     const char *syms[] = {"BTCUSDT", "ETHUSDT"};
     struct xgw_sub *s = NULL;
     struct xgw_error err;
-    int rc = xgw_subscribe(f->ex, ch, syms, 2, depth, tu_rec_on_event, &f->r, &s, &err);
+    int rc = xgw_subscribe(f->g.ex, ch, syms, 2, depth, tu_rec_on_event, &f->r, &s, &err);
     if (rc != 0)
         fprintf(stderr, "subscribe: %s\n", err.message);
     assert_int_equal(rc, 0);
@@ -119,7 +102,7 @@ static struct xgw_sub *sub(struct fx *f, enum xgw_channel ch, uint32_t depth)
 
 static long mock_counter(struct fx *f, const char *name)
 {
-    return (long)tu_mockex_state_num(&f->mx, "counters", "bitunix", name);
+    return (long)tu_mockex_state_num(&f->g.mx, "counters", "bitunix", name);
 }
 
 /* Compares the last delivered BTCUSDT book (15 levels) with the mock's
@@ -129,8 +112,8 @@ static bool book_matches_mock(struct fx *f)
 {
     struct tu_rec *r = &f->r;
     struct tu_http h;
-    if (tu_mockex_http(&f->mx, f->mx.ports[0], "GET", "/api/v1/futures/market/depth?symbol=BTCUSDT&limit=15", NULL,
-                       NULL, 3000, &h) != 0 ||
+    if (tu_mockex_http(&f->g.mx, f->g.mx.ports[0], "GET",
+                       "/api/v1/futures/market/depth?symbol=BTCUSDT&limit=15", NULL, NULL, 3000, &h) != 0 ||
         h.status != 200) {
         tu_http_free(&h);
         return false;
@@ -193,7 +176,7 @@ static void test_subscribe_receive(void **state)
             usleep(3000);
     }
     assert_true(same);
-    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
+    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->g.ex);
     assert_int_equal(atomic_load(&m->parse_errors), 0);
     xgw_unsubscribe(s1);
     xgw_unsubscribe(s2);
@@ -212,7 +195,7 @@ static void test_drops(void **state)
     for (int d = 1; d <= drops; d++) {
         sleep(1);
         assert_int_equal(
-            tu_mockex_fault(&f->mx, "{\"kind\":\"ws_close\",\"exchange\":\"bitunix\",\"count\":1}"), 0);
+            tu_mockex_fault(&f->g.mx, "{\"kind\":\"ws_close\",\"exchange\":\"bitunix\",\"count\":1}"), 0);
         long *g[] = {&r->gaps};
         assert_true(tu_rec_wait(r, g, 1, 2L * d, 10000));
         long *ag[] = {&r->after_gap[0], &r->after_gap[1]};
@@ -241,7 +224,8 @@ static void test_stall_recycled(void **state)
     assert_true(tu_rec_wait(r, tk, 2, 1, 15000));
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    assert_int_equal(tu_mockex_fault(&f->mx, "{\"kind\":\"ws_stall\",\"exchange\":\"bitunix\",\"count\":1}"), 0);
+    assert_int_equal(
+        tu_mockex_fault(&f->g.mx, "{\"kind\":\"ws_stall\",\"exchange\":\"bitunix\",\"count\":1}"), 0);
     long *g[] = {&r->gaps};
     assert_true(tu_rec_wait(r, g, 1, 1, 10000));
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -252,7 +236,7 @@ static void test_stall_recycled(void **state)
     assert_true(ms >= 1800);
     long *ag[] = {&r->after_gap[0], &r->after_gap[1]};
     assert_true(tu_rec_wait(r, ag, 2, 1, 10000));
-    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
+    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->g.ex);
     assert_int_equal(atomic_load(&m->stale_recycles), 1);
     assert_int_equal(mock_counter(f, "ws_stalled"), 1);
     /* The client pings every 500 ms; the stalled socket swallowed its pings
@@ -280,7 +264,7 @@ static void test_orders_stream(void **state)
     struct fx *f = *state;
     struct xgw_sub *s = NULL;
     struct xgw_error err;
-    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_ORDERS, NULL, 0, 0, tu_rec_on_event, &f->r, &s, &err), 0);
+    assert_int_equal(xgw_subscribe(f->g.ex, XGW_CH_ORDERS, NULL, 0, 0, tu_rec_on_event, &f->r, &s, &err), 0);
     for (int i = 0; i < 500 && mock_counter(f, "ws_subscribed_channels") < 1; i++)
         usleep(20000);
     assert_true(mock_counter(f, "ws_subscribed_channels") >= 1);
@@ -299,7 +283,7 @@ static void test_orders_stream(void **state)
     const char *cid = "xgwbxstream1";
     snprintf(call.order.client_id, sizeof call.order.client_id, "%s", cid);
     struct xgw_result *res = NULL;
-    int rc = xgw_call_sync(f->ex, XGW_OP_PLACE, &call, &res, &err);
+    int rc = xgw_call_sync(f->g.ex, XGW_OP_PLACE, &call, &res, &err);
     if (rc)
         fprintf(stderr, "place: %s\n", err.message);
     assert_int_equal(rc, 0);

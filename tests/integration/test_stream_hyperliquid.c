@@ -35,6 +35,7 @@
 #include "stream.h"
 #include "tu_mockex.h"
 #include "tu_proc.h"
+#include "tu_stream.h"
 #include "tu_streamrec.h"
 #include "xgw/stream.h"
 #include "xgw/xgw.h"
@@ -43,29 +44,24 @@
 static const char *const PKEY = "0x0123456789012345678901234567890123456789012345678901234567890123";
 
 struct fx {
-    struct tu_mockex mx;
-    char dir[128];
-    struct xgw_gateway *gw;
-    struct xgw_exchange *ex;
+    struct tu_stream_gw g; /* the mock and the gateway with instance "hl" */
     struct tu_rec r;
 };
 
 /* idle_ms: the mock's idle timeout ("0" = its default, 60 s); ping_ms: the
- * ws_ping_interval_ms key ("-1" = the plugin's 30 s). */
-/* stale_s: ws_stale_s. 2 only where a test waits for a stall to be
- * noticed: elsewhere, a loaded machine starving a connection for 2 s would
- * recycle it, one connection (and one gap) more than a test counts. */
+ * ws_ping_interval_ms key ("-1" = the plugin's 30 s); stale_s: ws_stale_s,
+ * 2 only where a test waits for a stall to be noticed: elsewhere, a loaded
+ * machine starving a connection for 2 s would recycle it, one connection
+ * (and one gap) more than a test counts. */
 static int setup_with(void **state, const char *idle_ms, const char *ping_ms, const char *stale_s)
 {
     struct fx *f = calloc(1, sizeof *f);
     tu_rec_init(&f->r, true, true, true);
     const char *args[] = {"--tick-ms", "100", "--ws-idle-ms", idle_ms, NULL};
-    if (tu_mockex_start(&f->mx, args) != 0) {
+    if (tu_stream_start_mock(&f->g, args) != 0) {
         free(f);
         return -1;
     }
-    if (tu_mkdtemp(f->dir, sizeof f->dir) != 0)
-        return -1;
     char ini[4096];
     snprintf(ini, sizeof ini,
              "[gateway]\nplugin_dir = %s\nlog_level = warn\n\n"
@@ -73,21 +69,10 @@ static int setup_with(void **state, const char *idle_ms, const char *ping_ms, co
              "ws_endpoints = wss://localhost:%d\nca_file = %s\nprivate_key = %s\n"
              "ws_reconnect_initial_ms = 100\nws_reconnect_max_ms = 1000\nws_stale_s = %s\n"
              "ws_ping_interval_ms = %s\nwarmup = false\n",
-             getenv("XGW_PLUGIN_DIR"), f->mx.ports[0], f->mx.ports[0], f->mx.cert, PKEY, stale_s, ping_ms);
-    char *p = tu_write_file(f->dir, "s.ini", ini, (size_t)-1, 0600);
-    if (!p)
-        return -1;
-    struct xgw_error err;
-    f->gw = xgw_open(p, NULL, &err);
-    free(p);
-    if (!f->gw) {
-        fprintf(stderr, "xgw_open: %s\n", err.message);
-        tu_mockex_stop(&f->mx);
-        return -1;
-    }
-    f->ex = xgw_exchange_find(f->gw, "hl");
-    if (xgw_start(f->gw, &err) != 0) {
-        fprintf(stderr, "xgw_start: %s\n", err.message);
+             getenv("XGW_PLUGIN_DIR"), f->g.mx.ports[0], f->g.mx.ports[0], f->g.mx.cert, PKEY, stale_s,
+             ping_ms);
+    if (tu_stream_start_gw(&f->g, ini, "hl") != 0) {
+        free(f);
         return -1;
     }
     *state = f;
@@ -103,9 +88,7 @@ static int setup_idle_nopings(void **state) { return setup_with(state, "1500", "
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    xgw_close(f->gw);
-    tu_mockex_stop(&f->mx);
-    tu_rm_rf(f->dir);
+    tu_stream_close(&f->g);
     pthread_mutex_destroy(&f->r.mu);
     free(f);
     return 0;
@@ -116,7 +99,7 @@ static struct xgw_sub *sub(struct fx *f, enum xgw_channel ch, uint32_t depth)
     const char *syms[] = {"BTC", "ETH"};
     struct xgw_sub *s = NULL;
     struct xgw_error err;
-    int rc = xgw_subscribe(f->ex, ch, syms, 2, depth, tu_rec_on_event, &f->r, &s, &err);
+    int rc = xgw_subscribe(f->g.ex, ch, syms, 2, depth, tu_rec_on_event, &f->r, &s, &err);
     if (rc != 0)
         fprintf(stderr, "subscribe: %s\n", err.message);
     assert_int_equal(rc, 0);
@@ -126,7 +109,7 @@ static struct xgw_sub *sub(struct fx *f, enum xgw_channel ch, uint32_t depth)
 
 static long mock_counter(struct fx *f, const char *name)
 {
-    return (long)tu_mockex_state_num(&f->mx, "counters", "hyperliquid", name);
+    return (long)tu_mockex_state_num(&f->g.mx, "counters", "hyperliquid", name);
 }
 
 /* Compares the last delivered BTC book with POST /info l2Book (20 levels a
@@ -137,8 +120,8 @@ static bool book_matches_mock(struct fx *f)
 {
     struct tu_rec *r = &f->r;
     struct tu_http h;
-    if (tu_mockex_http(&f->mx, f->mx.ports[0], "POST", "/info", NULL, "{\"type\":\"l2Book\",\"coin\":\"BTC\"}",
-                       3000, &h) != 0 ||
+    if (tu_mockex_http(&f->g.mx, f->g.mx.ports[0], "POST", "/info", NULL,
+                       "{\"type\":\"l2Book\",\"coin\":\"BTC\"}", 3000, &h) != 0 ||
         h.status != 200) {
         tu_http_free(&h);
         return false;
@@ -200,7 +183,7 @@ static void test_subscribe_receive(void **state)
             usleep(3000);
     }
     assert_true(same);
-    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
+    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->g.ex);
     assert_int_equal(atomic_load(&m->parse_errors), 0);
     xgw_unsubscribe(s1);
     xgw_unsubscribe(s2);
@@ -219,7 +202,7 @@ static void test_drops(void **state)
     for (int d = 1; d <= drops; d++) {
         sleep(1);
         assert_int_equal(
-            tu_mockex_fault(&f->mx, "{\"kind\":\"ws_close\",\"exchange\":\"hyperliquid\",\"count\":1}"), 0);
+            tu_mockex_fault(&f->g.mx, "{\"kind\":\"ws_close\",\"exchange\":\"hyperliquid\",\"count\":1}"), 0);
         long *g[] = {&r->gaps};
         assert_true(tu_rec_wait(r, g, 1, 2L * d, 10000));
         long *ag[] = {&r->after_gap[0], &r->after_gap[1]};
@@ -248,7 +231,8 @@ static void test_stall_recycled(void **state)
     assert_true(tu_rec_wait(r, tk, 2, 1, 15000));
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    assert_int_equal(tu_mockex_fault(&f->mx, "{\"kind\":\"ws_stall\",\"exchange\":\"hyperliquid\",\"count\":1}"), 0);
+    assert_int_equal(
+        tu_mockex_fault(&f->g.mx, "{\"kind\":\"ws_stall\",\"exchange\":\"hyperliquid\",\"count\":1}"), 0);
     long *g[] = {&r->gaps};
     assert_true(tu_rec_wait(r, g, 1, 1, 10000));
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -259,7 +243,7 @@ static void test_stall_recycled(void **state)
     assert_true(ms >= 1800);
     long *ag[] = {&r->after_gap[0], &r->after_gap[1]};
     assert_true(tu_rec_wait(r, ag, 2, 1, 10000));
-    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
+    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->g.ex);
     assert_int_equal(atomic_load(&m->stale_recycles), 1);
     assert_int_equal(mock_counter(f, "ws_stalled"), 1);
     assert_int_equal(mock_counter(f, "ws_subscribe_dups"), 0);
@@ -300,7 +284,7 @@ static void test_pings_keep_open(void **state)
     assert_int_equal(mock_counter(f, "ws_idle_closed"), 0);
     assert_int_equal(mock_counter(f, "ws_connections"), 1);
     assert_int_equal(tu_rec_snap(r, &r->gaps), 0);
-    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->ex);
+    const struct xgw__stream_metrics *m = xgw__stream_metrics(f->g.ex);
     assert_int_equal(atomic_load(&m->reconnects), 0);
     xgw_unsubscribe(s1);
 }
@@ -320,7 +304,7 @@ static void test_orders_stream(void **state)
     struct fx *f = *state;
     struct xgw_sub *s = NULL;
     struct xgw_error err;
-    assert_int_equal(xgw_subscribe(f->ex, XGW_CH_ORDERS, NULL, 0, 0, tu_rec_on_event, &f->r, &s, &err), 0);
+    assert_int_equal(xgw_subscribe(f->g.ex, XGW_CH_ORDERS, NULL, 0, 0, tu_rec_on_event, &f->r, &s, &err), 0);
     for (int i = 0; i < 500 && mock_counter(f, "ws_subscribes") < 1; i++)
         usleep(20000);
     assert_int_equal(mock_counter(f, "ws_subscribes"), 1);
@@ -337,7 +321,7 @@ static void test_orders_stream(void **state)
     const char *cid = "0x0000000000000000000000000000abcd";
     snprintf(call.order.client_id, sizeof call.order.client_id, "%s", cid);
     struct xgw_result *res = NULL;
-    int rc = xgw_call_sync(f->ex, XGW_OP_PLACE, &call, &res, &err);
+    int rc = xgw_call_sync(f->g.ex, XGW_OP_PLACE, &call, &res, &err);
     if (rc)
         fprintf(stderr, "place: %s\n", err.message);
     assert_int_equal(rc, 0);

@@ -29,6 +29,7 @@
 #include "stream.h"
 #include "tu_mockex.h"
 #include "tu_proc.h"
+#include "tu_stream.h"
 #include "tu_streamrec.h"
 #include "xgw/stream.h"
 #include "xgw/xgw.h"
@@ -40,9 +41,7 @@ static const char *const BX_KEY = "test-api-key";
 static const char *const BX_SECRET = "test-secret";
 
 struct fx {
-    struct tu_mockex mx;
-    char dir[128];
-    struct xgw_gateway *gw;
+    struct tu_stream_gw g; /* the mock and the gateway (instances bn, bx, nb) */
     struct tu_rec bn, bx, nb;
 };
 
@@ -53,12 +52,10 @@ static int setup(void **state)
     tu_rec_init(&f->bx, false, true, false);
     tu_rec_init(&f->nb, true, true, false);
     const char *args[] = {"--tick-ms", "100", NULL};
-    if (tu_mockex_start(&f->mx, args) != 0) {
+    if (tu_stream_start_mock(&f->g, args) != 0) {
         free(f);
         return -1;
     }
-    if (tu_mkdtemp(f->dir, sizeof f->dir) != 0)
-        return -1;
     /* nb: no ca_file, so only the system store - which does not hold the
      * mock's self-made CA. */
     const char *quiet = "warmup = false\nhealth_checks = false\nclock_sync = false\n"
@@ -72,22 +69,11 @@ static int setup(void **state)
              "ws_endpoints = wss://localhost:%d\nca_file = %s\napi_key = %s\napi_secret = %s\n%s\n"
              "[exchange.nb]\nplugin = binance\nrest_endpoints = https://127.0.0.1:%d\n"
              "ws_endpoints = wss://localhost:%d\n%s",
-             getenv("XGW_PLUGIN_DIR"), f->mx.ports[0], f->mx.ports[0], f->mx.cert, BN_KEY, BN_SECRET, quiet,
-             f->mx.ports[0], f->mx.ports[0], f->mx.cert, BX_KEY, BX_SECRET, quiet, f->mx.ports[0],
-             f->mx.ports[0], quiet);
-    char *p = tu_write_file(f->dir, "s.ini", ini, (size_t)-1, 0600);
-    if (!p)
-        return -1;
-    struct xgw_error err;
-    f->gw = xgw_open(p, NULL, &err);
-    free(p);
-    if (!f->gw) {
-        fprintf(stderr, "xgw_open: %s\n", err.message);
-        tu_mockex_stop(&f->mx);
-        return -1;
-    }
-    if (xgw_start(f->gw, &err) != 0) {
-        fprintf(stderr, "xgw_start: %s\n", err.message);
+             getenv("XGW_PLUGIN_DIR"), f->g.mx.ports[0], f->g.mx.ports[0], f->g.mx.cert, BN_KEY, BN_SECRET,
+             quiet, f->g.mx.ports[0], f->g.mx.ports[0], f->g.mx.cert, BX_KEY, BX_SECRET, quiet,
+             f->g.mx.ports[0], f->g.mx.ports[0], quiet);
+    if (tu_stream_start_gw(&f->g, ini, NULL) != 0) {
+        free(f);
         return -1;
     }
     *state = f;
@@ -97,9 +83,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    xgw_close(f->gw);
-    tu_mockex_stop(&f->mx);
-    tu_rm_rf(f->dir);
+    tu_stream_close(&f->g);
     pthread_mutex_destroy(&f->bn.mu);
     pthread_mutex_destroy(&f->bx.mu);
     pthread_mutex_destroy(&f->nb.mu);
@@ -112,8 +96,8 @@ static struct xgw_sub *ticker(struct fx *f, const char *instance, struct tu_rec 
     const char *syms[] = {"BTCUSDT", "ETHUSDT"};
     struct xgw_sub *s = NULL;
     struct xgw_error err;
-    int rc = xgw_subscribe(xgw_exchange_find(f->gw, instance), XGW_CH_TICKER, syms, 2, 0, tu_rec_on_event, r,
-                           &s, &err);
+    int rc = xgw_subscribe(xgw_exchange_find(f->g.gw, instance), XGW_CH_TICKER, syms, 2, 0, tu_rec_on_event,
+                           r, &s, &err);
     if (rc != 0)
         fprintf(stderr, "subscribe %s: %s\n", instance, err.message);
     assert_int_equal(rc, 0);
@@ -123,7 +107,7 @@ static struct xgw_sub *ticker(struct fx *f, const char *instance, struct tu_rec 
 
 static long mock_counter(struct fx *f, const char *exchange, const char *name)
 {
-    return (long)tu_mockex_state_num(&f->mx, "counters", exchange, name);
+    return (long)tu_mockex_state_num(&f->g.mx, "counters", exchange, name);
 }
 
 static void test_two_instances_stream_at_once(void **state)
@@ -145,8 +129,8 @@ static void test_two_instances_stream_at_once(void **state)
     assert_int_equal(tu_rec_snap(&f->bx, &f->bx.bad), 0);
     assert_true(mock_counter(f, "binance", "ws_connections") >= 1);
     assert_true(mock_counter(f, "bitunix", "ws_connections") >= 1);
-    const struct xgw__stream_metrics *ma = xgw__stream_metrics(xgw_exchange_find(f->gw, "bn"));
-    const struct xgw__stream_metrics *mb = xgw__stream_metrics(xgw_exchange_find(f->gw, "bx"));
+    const struct xgw__stream_metrics *ma = xgw__stream_metrics(xgw_exchange_find(f->g.gw, "bn"));
+    const struct xgw__stream_metrics *mb = xgw__stream_metrics(xgw_exchange_find(f->g.gw, "bx"));
     assert_non_null(ma);
     assert_non_null(mb);
     assert_int_equal(atomic_load(&ma->connect_failures), 0);
@@ -164,7 +148,7 @@ static void test_trust_is_per_instance(void **state)
     /* nb shares the lws context with bn, but not bn's ca_file: its TLS
      * handshakes fail, again and again, and it never delivers. */
     struct xgw_sub *n = ticker(f, "nb", &f->nb);
-    const struct xgw__stream_metrics *mn = xgw__stream_metrics(xgw_exchange_find(f->gw, "nb"));
+    const struct xgw__stream_metrics *mn = xgw__stream_metrics(xgw_exchange_find(f->g.gw, "nb"));
     assert_non_null(mn);
     for (int i = 0; i < 150 && atomic_load(&mn->connect_failures) < 2; i++)
         usleep(100000);

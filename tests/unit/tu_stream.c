@@ -14,15 +14,38 @@
 static const char *const BN_KEY = "dbefbc809e3e83c283a984c3a1459732ea7db1360ca80c5c2c8867408d28cc83";
 static const char *const BN_SECRET = "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9";
 
-int tu_stream_open_binance(struct tu_stream_gw *g, const char *const *mock_args, const char *extra_ini)
+int tu_stream_start_mock(struct tu_stream_gw *g, const char *const *mock_args)
 {
     memset(g, 0, sizeof *g);
     if (tu_mockex_start(&g->mx, mock_args) != 0)
         return -1;
     if (tu_mkdtemp(g->dir, sizeof g->dir) != 0) {
-        tu_mockex_stop(&g->mx);
+        tu_stream_close(g);
         return -1;
     }
+    return 0;
+}
+
+int tu_stream_start_gw(struct tu_stream_gw *g, const char *ini, const char *instance)
+{
+    char *p = tu_write_file(g->dir, "s.ini", ini, (size_t)-1, 0600);
+    struct xgw_error err = {.message = "cannot write the configuration"};
+    if (p)
+        g->gw = xgw_open(p, NULL, &err);
+    free(p);
+    if (!g->gw || xgw_start(g->gw, &err) != 0 ||
+        (instance && !(g->ex = xgw_exchange_find(g->gw, instance)))) {
+        fprintf(stderr, "gateway: %s\n", g->gw && instance && !g->ex ? "no such instance" : err.message);
+        tu_stream_close(g);
+        return -1;
+    }
+    return 0;
+}
+
+int tu_stream_open_binance(struct tu_stream_gw *g, const char *const *mock_args, const char *extra_ini)
+{
+    if (tu_stream_start_mock(g, mock_args) != 0)
+        return -1;
     char ini[4096];
     snprintf(ini, sizeof ini,
              "[gateway]\nplugin_dir = %s\nlog_level = warn\n\n"
@@ -32,17 +55,7 @@ int tu_stream_open_binance(struct tu_stream_gw *g, const char *const *mock_args,
              "warmup = false\n%s",
              getenv("XGW_PLUGIN_DIR"), g->mx.ports[0], g->mx.ports[0], g->mx.cert, BN_KEY, BN_SECRET,
              extra_ini ? extra_ini : "");
-    char *p = tu_write_file(g->dir, "s.ini", ini, (size_t)-1, 0600);
-    struct xgw_error err;
-    if (p)
-        g->gw = xgw_open(p, NULL, &err);
-    free(p);
-    if (!g->gw || xgw_start(g->gw, &err) != 0 || !(g->ex = xgw_exchange_find(g->gw, "bn"))) {
-        fprintf(stderr, "gateway: %s\n", err.message);
-        tu_stream_close(g);
-        return -1;
-    }
-    return 0;
+    return tu_stream_start_gw(g, ini, "bn");
 }
 
 void tu_stream_close(struct tu_stream_gw *g)

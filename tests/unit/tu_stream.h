@@ -15,7 +15,7 @@ struct tu_stream_gw {
     struct tu_mockex mx;
     char dir[128];
     struct xgw_gateway *gw;
-    struct xgw_exchange *ex; /* the "bn" instance */
+    struct xgw_exchange *ex; /* the instance under test ("bn" for tu_stream_open_binance) */
 };
 
 /* Starts the mock with mock_args (NULL-terminated, may be NULL) and a
@@ -24,6 +24,14 @@ struct tu_stream_gw {
  * the lines in extra_ini (may be NULL, "key = value\n"...). Returns 0, or -1
  * with everything already stopped. */
 int tu_stream_open_binance(struct tu_stream_gw *g, const char *const *mock_args, const char *extra_ini);
+/* The two halves of tu_stream_open_binance, for tests with a configuration
+ * of their own. tu_stream_start_mock starts the mock with mock_args and
+ * makes the temp folder; tu_stream_start_gw then writes ini (built with
+ * g->mx's ports and cert) as a 0600 file there, opens and starts the
+ * gateway and finds `instance` as g->ex (NULL: none). Both return 0, or -1
+ * with everything already stopped and the reason on stderr. */
+int tu_stream_start_mock(struct tu_stream_gw *g, const char *const *mock_args);
+int tu_stream_start_gw(struct tu_stream_gw *g, const char *ini, const char *instance);
 /* Closes the gateway, stops the mock by PID, removes the temp folder. */
 void tu_stream_close(struct tu_stream_gw *g);
 
