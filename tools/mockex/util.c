@@ -221,10 +221,11 @@ int mx_form_get(const char *form, size_t len, const char *key, char *out, size_t
             size_t o = 0;
             for (size_t k = i + klen + 1; k < end; k++) {
                 char c = form[k];
-                if (c == '+')
+                int esc = mx_pct_byte(form + k, form + end);
+                if (c == '+') {
                     c = ' ';
-                else if (mx_pct_byte(form + k, form + end) >= 0) {
-                    c = (char)mx_pct_byte(form + k, form + end);
+                } else if (esc >= 0) {
+                    c = (char)esc;
                     k += 2;
                 }
                 if (o + 1 >= cap)
